@@ -1,0 +1,66 @@
+#pragma once
+
+// Turning a series' readings into interval energy and hourly sums in park local time.
+// Interval meters: the value at ts is the quantity of the interval [ts, ts + interval).
+// Cumulative meters: register readings; the difference between consecutive readings is the
+// quantity of the time between them, spread over the hours it covers in proportion to time.
+// Negative differences are a register rollover when the register width explains them (the wrapped
+// delta is below half the register range), otherwise flagged and excluded; differences above
+// `max_delta_per_hour` (scaled to the gap) are flagged and excluded. Nothing flagged is summed.
+// Pure functions, thread-safe.
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "zp/base/time.h"
+#include "zp/tsdb/chunk.h"
+
+namespace zp::tsdb {
+
+struct SeriesSpec {
+  bool cumulative = false;
+  int32_t interval_s = 900;
+  int32_t register_digits = 0;    // 0: never rolls over
+  double scale = 1.0;             // multiplier x unit conversion to the carrier's canonical unit
+  double max_delta_per_hour = 0;  // in meter units before scale; 0: no absurdity check
+};
+
+struct HourSum {
+  int64_t hour_start_s = 0;  // UTC instant of the local hour's start
+  double sum = 0;            // canonical units (scale applied)
+  int32_t readings = 0;      // readings that contributed
+  bool operator==(const HourSum&) const = default;
+};
+
+struct Flagged {
+  int64_t ts_s = 0;
+  double delta = 0;         // the difference that was rejected (meter units)
+  const char* reason = "";  // "negative delta", "absurd delta"
+};
+
+struct RollupResult {
+  std::vector<HourSum> hours;  // ascending, only hours with data, within [from_s, to_s)
+  std::vector<Flagged> flagged;
+};
+
+// Computes hourly sums for hours overlapping [from_s, to_s) (UTC instants, normally local day
+// boundaries). `points` sorted by ts; for cumulative series they should include the last reading
+// at or before from_s and the first reading at or after to_s when those exist.
+RollupResult ComputeHourly(std::span<const Point> points, const SeriesSpec& spec,
+                           const TimeZone& zone, int64_t from_s, int64_t to_s);
+
+// Number of readings that belong to runs of exact zeros lasting at least `min_run_s`
+// (e.g. 3 hours): publishers often fill gaps with zeros; these are reported as suspected gaps.
+int32_t CountSuspectZeros(std::span<const Point> points, int32_t interval_s, int64_t min_run_s);
+
+// Zero runs as [start, end) ranges, for import reports.
+struct ZeroRun {
+  int64_t start_s = 0;
+  int64_t end_s = 0;
+  int32_t readings = 0;
+};
+std::vector<ZeroRun> FindZeroRuns(std::span<const Point> points, int32_t interval_s,
+                                  int64_t min_run_s);
+
+}  // namespace zp::tsdb

@@ -1,0 +1,448 @@
+#include "memory/memory_store.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <set>
+#include <shared_mutex>
+#include <utility>
+
+namespace zp::store {
+
+namespace {
+
+// Rows of one registry kind: by id (list order) and by code (uniqueness). Ids are never reused.
+template <typename T>
+struct RegistryTable {
+  std::map<int64_t, T> rows;
+  std::map<std::string, int64_t, std::less<>> by_code;
+  int64_t last_id = 0;
+
+  bool Has(std::string_view code) const { return by_code.find(code) != by_code.end(); }
+  int64_t Insert(T row) {
+    row.id = ++last_id;
+    by_code.emplace(row.code, row.id);
+    rows.emplace(row.id, std::move(row));
+    return last_id;
+  }
+  bool Update(const T& row) {
+    auto it = by_code.find(row.code);
+    if (it == by_code.end()) return false;
+    T& stored = rows.at(it->second);
+    stored = row;
+    stored.id = it->second;
+    return true;
+  }
+  bool Erase(std::string_view code) {
+    auto it = by_code.find(code);
+    if (it == by_code.end()) return false;
+    rows.erase(it->second);
+    by_code.erase(it);
+    return true;
+  }
+  std::vector<T> List() const {
+    std::vector<T> out;
+    out.reserve(rows.size());
+    for (const auto& [id, row] : rows) out.push_back(row);
+    return out;
+  }
+};
+
+using SeriesKey = std::pair<int64_t, int32_t>;  // (series_id, day or month)
+
+// The rules the SQLite schema enforces with NOT NULL (NaN binds as NULL) and CHECK constraints.
+Status CheckZone(const model::Zone&) { return Status::OK(); }
+Status CheckEnterprise(const model::Enterprise& e) {
+  if (std::isnan(e.land_area_mu)) {
+    return InvalidArgumentError(fmt::format("enterprise '{}': land_area_mu is NaN", e.code));
+  }
+  return Status::OK();
+}
+Status CheckMeter(const model::Meter& m) {
+  if (std::isnan(m.multiplier)) {
+    return InvalidArgumentError(fmt::format("meter '{}': multiplier is NaN", m.code));
+  }
+  return Status::OK();
+}
+Status CheckChunk(const Chunk& c) {
+  if (c.resolution_s < 0 || c.count < 0 || c.flagged < 0 || c.suspect_zero < 0 ||
+      std::isnan(c.sum)) {
+    return InvalidArgumentError(fmt::format(
+        "chunk (series {}, day {}): negative resolution/count/flagged/suspect_zero or NaN sum",
+        c.series_id, c.day));
+  }
+  return Status::OK();
+}
+Status CheckMonth(const MonthSum& m) {
+  if (m.count < 0 || std::isnan(m.sum)) {
+    return InvalidArgumentError(
+        fmt::format("month sum (series {}, month {}): negative count or "
+                    "NaN sum",
+                    m.series_id, m.month));
+  }
+  return Status::OK();
+}
+Status CheckCorrection(const Correction& c) {
+  if (std::isnan(c.old_value) || std::isnan(c.new_value)) {
+    return InvalidArgumentError(
+        fmt::format("correction (series {}, ts {}): NaN value", c.series_id, c.ts_s));
+  }
+  return Status::OK();
+}
+
+// Rows of `map` keyed (series, k) with from <= k < to over every series, skipping past the keys
+// outside the range with one lookup per series.
+template <typename Map, typename Fn>
+void ScanAllSeries(const Map& map, int32_t from, int32_t to, Fn&& fn) {
+  if (from >= to) return;
+  auto it = map.lower_bound(SeriesKey(std::numeric_limits<int64_t>::min(), from));
+  while (it != map.end()) {
+    const auto& [series_id, k] = it->first;
+    if (k < from) {
+      it = map.lower_bound(SeriesKey(series_id, from));
+    } else if (k >= to) {
+      if (series_id == std::numeric_limits<int64_t>::max()) return;
+      it = map.lower_bound(SeriesKey(series_id + 1, from));
+    } else {
+      fn(it->second);
+      ++it;
+    }
+  }
+}
+
+template <typename Map, typename Fn>
+void ScanSeriesList(const Map& map, std::span<const int64_t> ids, int32_t from, int32_t to,
+                    Fn&& fn) {
+  if (from >= to) return;
+  std::vector<int64_t> sorted(ids.begin(), ids.end());
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  for (int64_t id : sorted) {
+    for (auto it = map.lower_bound(SeriesKey(id, from));
+         it != map.end() && it->first.first == id && it->first.second < to; ++it) {
+      fn(it->second);
+    }
+  }
+}
+
+}  // namespace
+
+struct MemoryData {
+  std::shared_mutex mu;
+  std::optional<model::Park> park;
+  RegistryTable<model::Zone> zones;
+  RegistryTable<model::Enterprise> enterprises;
+  RegistryTable<model::Meter> meters;
+  std::map<std::string, std::string, std::less<>> settings;
+  std::map<int64_t, std::string> log;
+  int64_t last_seq = 0;
+  std::map<SeriesKey, Chunk> chunks;
+  std::map<SeriesKey, MonthSum> months;
+  // (series_id, ts_s) -> correction; equal keys keep insertion order.
+  std::multimap<std::pair<int64_t, int64_t>, Correction> corrections;
+};
+
+namespace {
+
+// Named stores. Leaked on purpose: handles may outlive static destruction order.
+struct NamedStores {
+  std::mutex mu;
+  std::map<std::string, std::shared_ptr<MemoryData>, std::less<>> by_name;
+};
+NamedStores& Named() {
+  static auto* named = new NamedStores;
+  return *named;
+}
+
+}  // namespace
+
+std::unique_ptr<MemoryStore> MemoryStore::Open(std::string_view name) {
+  if (name.empty())
+    return std::unique_ptr<MemoryStore>(new MemoryStore(std::make_shared<MemoryData>()));
+  NamedStores& named = Named();
+  std::lock_guard lock(named.mu);
+  auto it = named.by_name.find(name);
+  if (it == named.by_name.end()) {
+    it = named.by_name.emplace(std::string(name), std::make_shared<MemoryData>()).first;
+  }
+  return std::unique_ptr<MemoryStore>(new MemoryStore(it->second));
+}
+
+void MemoryStore::Drop(std::string_view name) {
+  NamedStores& named = Named();
+  std::lock_guard lock(named.mu);
+  auto it = named.by_name.find(name);
+  if (it != named.by_name.end()) named.by_name.erase(it);
+}
+
+MemoryStore::MemoryStore(std::shared_ptr<MemoryData> data) : data_(std::move(data)) {}
+MemoryStore::~MemoryStore() = default;
+
+// ---- park.
+
+Result<std::optional<model::Park>> MemoryStore::GetPark() {
+  std::shared_lock lock(data_->mu);
+  return data_->park;
+}
+
+Status MemoryStore::PutPark(const model::Park& park) {
+  std::unique_lock lock(data_->mu);
+  data_->park = park;
+  return Status::OK();
+}
+
+// ---- registry.
+
+namespace {
+
+template <typename T>
+Result<int64_t> InsertInto(RegistryTable<T>& table, const T& row, std::string_view kind,
+                           Status check) {
+  ZP_RETURN_IF_ERROR(check);
+  if (table.Has(row.code))
+    return AlreadyExistsError(fmt::format("{} '{}' already exists", kind, row.code));
+  return table.Insert(row);
+}
+
+template <typename T>
+Status UpdateIn(RegistryTable<T>& table, const T& row, std::string_view kind, Status check) {
+  ZP_RETURN_IF_ERROR(check);
+  if (!table.Update(row)) return NotFoundError(fmt::format("{} '{}' not found", kind, row.code));
+  return Status::OK();
+}
+
+template <typename T>
+Status EraseFrom(RegistryTable<T>& table, std::string_view code, std::string_view kind) {
+  if (!table.Erase(code)) return NotFoundError(fmt::format("{} '{}' not found", kind, code));
+  return Status::OK();
+}
+
+// Checks a batch of one kind against the table and itself without changing anything.
+template <typename T, typename CheckFn>
+Status CheckBatch(const RegistryTable<T>& table, const std::vector<T>& rows, std::string_view kind,
+                  CheckFn check) {
+  std::set<std::string_view> seen;
+  for (const T& row : rows) {
+    ZP_RETURN_IF_ERROR(check(row));
+    if (table.Has(row.code) || !seen.insert(row.code).second) {
+      return AlreadyExistsError(fmt::format("{} '{}' already exists", kind, row.code));
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<int64_t> MemoryStore::InsertZone(const model::Zone& zone) {
+  std::unique_lock lock(data_->mu);
+  return InsertInto(data_->zones, zone, "zone", CheckZone(zone));
+}
+Status MemoryStore::UpdateZone(const model::Zone& zone) {
+  std::unique_lock lock(data_->mu);
+  return UpdateIn(data_->zones, zone, "zone", CheckZone(zone));
+}
+Status MemoryStore::DeleteZone(std::string_view code) {
+  std::unique_lock lock(data_->mu);
+  return EraseFrom(data_->zones, code, "zone");
+}
+Result<std::vector<model::Zone>> MemoryStore::ListZones() {
+  std::shared_lock lock(data_->mu);
+  return data_->zones.List();
+}
+
+Result<int64_t> MemoryStore::InsertEnterprise(const model::Enterprise& e) {
+  std::unique_lock lock(data_->mu);
+  return InsertInto(data_->enterprises, e, "enterprise", CheckEnterprise(e));
+}
+Status MemoryStore::UpdateEnterprise(const model::Enterprise& e) {
+  std::unique_lock lock(data_->mu);
+  return UpdateIn(data_->enterprises, e, "enterprise", CheckEnterprise(e));
+}
+Status MemoryStore::DeleteEnterprise(std::string_view code) {
+  std::unique_lock lock(data_->mu);
+  return EraseFrom(data_->enterprises, code, "enterprise");
+}
+Result<std::vector<model::Enterprise>> MemoryStore::ListEnterprises() {
+  std::shared_lock lock(data_->mu);
+  return data_->enterprises.List();
+}
+
+Result<int64_t> MemoryStore::InsertMeter(const model::Meter& m) {
+  std::unique_lock lock(data_->mu);
+  return InsertInto(data_->meters, m, "meter", CheckMeter(m));
+}
+Status MemoryStore::UpdateMeter(const model::Meter& m) {
+  std::unique_lock lock(data_->mu);
+  return UpdateIn(data_->meters, m, "meter", CheckMeter(m));
+}
+Status MemoryStore::DeleteMeter(std::string_view code) {
+  std::unique_lock lock(data_->mu);
+  return EraseFrom(data_->meters, code, "meter");
+}
+Result<std::vector<model::Meter>> MemoryStore::ListMeters() {
+  std::shared_lock lock(data_->mu);
+  return data_->meters.List();
+}
+
+Status MemoryStore::InsertRegistryBatch(const std::vector<model::Zone>& zones,
+                                        const std::vector<model::Enterprise>& enterprises,
+                                        const std::vector<model::Meter>& meters) {
+  std::unique_lock lock(data_->mu);
+  ZP_RETURN_IF_ERROR(CheckBatch(data_->zones, zones, "zone", CheckZone));
+  ZP_RETURN_IF_ERROR(CheckBatch(data_->enterprises, enterprises, "enterprise", CheckEnterprise));
+  ZP_RETURN_IF_ERROR(CheckBatch(data_->meters, meters, "meter", CheckMeter));
+  for (const model::Zone& z : zones) data_->zones.Insert(z);
+  for (const model::Enterprise& e : enterprises) data_->enterprises.Insert(e);
+  for (const model::Meter& m : meters) data_->meters.Insert(m);
+  return Status::OK();
+}
+
+// ---- settings.
+
+Result<std::optional<std::string>> MemoryStore::GetSetting(std::string_view key) {
+  std::shared_lock lock(data_->mu);
+  auto it = data_->settings.find(key);
+  if (it == data_->settings.end()) return std::optional<std::string>();
+  return std::optional<std::string>(it->second);
+}
+
+Status MemoryStore::PutSetting(std::string_view key, std::string_view value) {
+  std::unique_lock lock(data_->mu);
+  data_->settings.insert_or_assign(std::string(key), std::string(value));
+  return Status::OK();
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> MemoryStore::ListSettings(
+    std::string_view prefix) {
+  std::shared_lock lock(data_->mu);
+  std::vector<std::pair<std::string, std::string>> out;
+  for (auto it = data_->settings.lower_bound(prefix);
+       it != data_->settings.end() && std::string_view(it->first).starts_with(prefix); ++it) {
+    out.emplace_back(it->first, it->second);
+  }
+  return out;
+}
+
+// ---- ingest log.
+
+Result<int64_t> MemoryStore::AppendLog(std::span<const std::string> payloads) {
+  std::unique_lock lock(data_->mu);
+  for (const std::string& payload : payloads) data_->log.emplace(++data_->last_seq, payload);
+  return data_->last_seq;
+}
+
+Status MemoryStore::ReadLog(const std::function<Status(int64_t, std::string_view)>& fn) {
+  std::shared_lock lock(data_->mu);
+  for (const auto& [seq, payload] : data_->log) ZP_RETURN_IF_ERROR(fn(seq, payload));
+  return Status::OK();
+}
+
+// ---- chunks and rollups.
+
+namespace {
+Chunk WithoutData(const Chunk& c) {
+  Chunk r;
+  r.series_id = c.series_id;
+  r.day = c.day;
+  r.resolution_s = c.resolution_s;
+  r.count = c.count;
+  r.sum = c.sum;
+  r.flagged = c.flagged;
+  r.suspect_zero = c.suspect_zero;
+  return r;
+}
+}  // namespace
+
+Status MemoryStore::ReadChunks(int64_t series_id, int32_t from_day, int32_t to_day,
+                               std::vector<Chunk>* out) {
+  out->clear();
+  std::shared_lock lock(data_->mu);
+  for (auto it = data_->chunks.lower_bound(SeriesKey(series_id, from_day));
+       it != data_->chunks.end() && it->first.first == series_id && it->first.second < to_day;
+       ++it) {
+    out->push_back(it->second);
+  }
+  return Status::OK();
+}
+
+Result<std::optional<Chunk>> MemoryStore::LatestChunkBefore(int64_t series_id, int32_t before_day) {
+  std::shared_lock lock(data_->mu);
+  auto it = data_->chunks.lower_bound(SeriesKey(series_id, before_day));
+  while (it != data_->chunks.begin()) {
+    --it;
+    if (it->first.first != series_id) break;
+    if (!it->second.data.empty()) return std::optional<Chunk>(it->second);
+  }
+  return std::optional<Chunk>();
+}
+
+Status MemoryStore::ReadDailyRollups(std::span<const int64_t> series_ids, int32_t from_day,
+                                     int32_t to_day, const std::function<void(const Chunk&)>& fn) {
+  std::shared_lock lock(data_->mu);
+  auto emit = [&](const Chunk& c) { fn(WithoutData(c)); };
+  if (series_ids.empty()) {
+    ScanAllSeries(data_->chunks, from_day, to_day, emit);
+  } else {
+    ScanSeriesList(data_->chunks, series_ids, from_day, to_day, emit);
+  }
+  return Status::OK();
+}
+
+Status MemoryStore::ReadMonthSums(std::span<const int64_t> series_ids, int32_t from_month,
+                                  int32_t to_month,
+                                  const std::function<void(const MonthSum&)>& fn) {
+  std::shared_lock lock(data_->mu);
+  if (series_ids.empty()) {
+    ScanAllSeries(data_->months, from_month, to_month, fn);
+  } else {
+    ScanSeriesList(data_->months, series_ids, from_month, to_month, fn);
+  }
+  return Status::OK();
+}
+
+Status MemoryStore::ListRawChunksBefore(int32_t before_day,
+                                        const std::function<void(int64_t, int32_t)>& fn) {
+  std::shared_lock lock(data_->mu);
+  for (const auto& [key, c] : data_->chunks) {
+    if (key.second < before_day && c.resolution_s == 0 && !c.data.empty())
+      fn(key.first, key.second);
+  }
+  return Status::OK();
+}
+
+Status MemoryStore::ReadCorrections(int64_t series_id, int64_t from_s, int64_t to_s,
+                                    std::vector<Correction>* out) {
+  out->clear();
+  std::shared_lock lock(data_->mu);
+  if (from_s >= to_s) return Status::OK();
+  auto end = data_->corrections.lower_bound({series_id, to_s});
+  for (auto it = data_->corrections.lower_bound({series_id, from_s}); it != end; ++it) {
+    out->push_back(it->second);
+  }
+  return Status::OK();
+}
+
+Status MemoryStore::Commit(const FlushBatch& batch) {
+  std::unique_lock lock(data_->mu);
+  for (const Chunk& c : batch.chunks) ZP_RETURN_IF_ERROR(CheckChunk(c));
+  for (const MonthSum& m : batch.months) ZP_RETURN_IF_ERROR(CheckMonth(m));
+  for (const Correction& c : batch.corrections) ZP_RETURN_IF_ERROR(CheckCorrection(c));
+  for (const Chunk& c : batch.chunks)
+    data_->chunks.insert_or_assign(SeriesKey(c.series_id, c.day), c);
+  for (const MonthSum& m : batch.months) {
+    data_->months.insert_or_assign(SeriesKey(m.series_id, m.month), m);
+  }
+  for (const Correction& c : batch.corrections) {
+    data_->corrections.emplace(std::make_pair(c.series_id, c.ts_s), c);
+  }
+  if (batch.log_truncate_upto > 0) {
+    data_->log.erase(data_->log.begin(), data_->log.upper_bound(batch.log_truncate_upto));
+  }
+  return Status::OK();
+}
+
+}  // namespace zp::store

@@ -1,0 +1,1159 @@
+#include "sqlite/sqlite_store.h"
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cmath>
+#include <iterator>
+#include <limits>
+#include <mutex>
+#include <unordered_map>
+#include <utility>
+
+#include "zp/units/units.h"
+
+namespace zp::store {
+namespace {
+
+// PRAGMA application_id of every zeropark database: "ZPDB".
+constexpr int32_t kApplicationId = 0x5A504442;
+constexpr int kPageSize = 4096;
+constexpr int kBusyTimeoutMs = 10000;
+
+constexpr char kSchemaV1Sql[] =
+#include "sqlite/schema_v1.sql.inc"
+    ;
+constexpr char kMigrationV2Sql[] =
+#include "sqlite/migration_v2.sql.inc"
+    ;
+
+struct Migration {
+  int32_t to_version;
+  const char* sql;
+};
+// Migration i takes a database from version i to i + 1 (version 0: empty file).
+constexpr Migration kMigrations[] = {{1, kSchemaV1Sql}, {2, kMigrationV2Sql}};
+static_assert(std::size(kMigrations) == kSchemaVersion, "one migration per schema version");
+
+Status ErrorFromSqlite(sqlite3* db, int rc, std::string_view what) {
+  std::string message =
+      fmt::format("{}: {}", what, db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+      if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        return AlreadyExistsError(std::move(message));
+      }
+      return InvalidArgumentError(std::move(message));
+    case SQLITE_TOOBIG:
+    case SQLITE_RANGE:
+      return InvalidArgumentError(std::move(message));
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+      return UnavailableError(std::move(message));
+    case SQLITE_FULL:
+      return ResourceExhaustedError(std::move(message));
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return DataLossError(std::move(message));
+    default:
+      return InternalError(std::move(message));
+  }
+}
+
+// The on-disk spelling of the registry enums. Part of the file format: never rename.
+std::string_view KindCode(model::MeterKind k) {
+  switch (k) {
+    case model::MeterKind::kInterval:
+      return "interval";
+    case model::MeterKind::kCumulative:
+      return "cumulative";
+    case model::MeterKind::kVirtual:
+      return "virtual";
+  }
+  return "interval";
+}
+Result<model::MeterKind> KindFromCode(std::string_view s) {
+  if (s == "interval") return model::MeterKind::kInterval;
+  if (s == "cumulative") return model::MeterKind::kCumulative;
+  if (s == "virtual") return model::MeterKind::kVirtual;
+  return DataLossError(fmt::format("unknown meter kind '{}' in database", s));
+}
+std::string_view FlowCode(model::MeterFlow f) {
+  return f == model::MeterFlow::kGeneration ? "generation" : "consumption";
+}
+Result<model::MeterFlow> FlowFromCode(std::string_view s) {
+  if (s == "consumption") return model::MeterFlow::kConsumption;
+  if (s == "generation") return model::MeterFlow::kGeneration;
+  return DataLossError(fmt::format("unknown meter flow '{}' in database", s));
+}
+
+// The smallest string greater than every string starting with `prefix`; nullopt when none.
+std::optional<std::string> PrefixUpperBound(std::string_view prefix) {
+  std::string upper(prefix);
+  while (!upper.empty() && static_cast<unsigned char>(upper.back()) == 0xff) upper.pop_back();
+  if (upper.empty()) return std::nullopt;
+  upper.back() = static_cast<char>(static_cast<unsigned char>(upper.back()) + 1);
+  return upper;
+}
+
+}  // namespace
+
+// One SQLite connection, its mutex and its cache of prepared statements (keyed by the address
+// of the SQL text, which is always a constant below).
+class SqliteStore::Conn {
+ public:
+  static Result<std::unique_ptr<Conn>> Open(const std::string& path) {
+    sqlite3* db = nullptr;
+    int rc = sqlite3_open_v2(
+        path.c_str(), &db,
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+        nullptr);
+    if (rc != SQLITE_OK) {
+      Status s = ErrorFromSqlite(db, rc, fmt::format("cannot open database '{}'", path));
+      sqlite3_close_v2(db);
+      return s;
+    }
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, kBusyTimeoutMs);
+    return std::unique_ptr<Conn>(new Conn(db));
+  }
+
+  ~Conn() {
+    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
+
+  sqlite3* db() { return db_; }
+  std::mutex& mu() { return mu_; }
+
+  Result<sqlite3_stmt*> Prepare(const char* sql) {
+    auto it = cache_.find(sql);
+    if (it != cache_.end()) return it->second;
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) return ErrorFromSqlite(db_, rc, "prepare");
+    cache_.emplace(sql, stmt);
+    return stmt;
+  }
+
+  // Runs a script of statements without caching them (schema, pragmas).
+  Status Exec(const char* sql, std::string_view what) {
+    int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) return ErrorFromSqlite(db_, rc, what);
+    return Status::OK();
+  }
+
+ private:
+  explicit Conn(sqlite3* db) : db_(db) {}
+
+  sqlite3* db_;
+  std::mutex mu_;
+  std::unordered_map<const char*, sqlite3_stmt*> cache_;
+};
+
+namespace {
+
+using Conn = SqliteStore::Conn;
+
+// A cached statement in use: bind, step, read columns; reset and unbound on destruction.
+class Stmt {
+ public:
+  static Result<Stmt> Make(Conn& conn, const char* sql) {
+    ZP_ASSIGN_OR_RETURN(sqlite3_stmt * s, conn.Prepare(sql));
+    return Stmt(conn.db(), s);
+  }
+  Stmt(Stmt&& o) noexcept : db_(o.db_), s_(std::exchange(o.s_, nullptr)), bind_rc_(o.bind_rc_) {}
+  Stmt& operator=(Stmt&&) = delete;
+  ~Stmt() {
+    if (s_ != nullptr) {
+      sqlite3_reset(s_);
+      sqlite3_clear_bindings(s_);
+    }
+  }
+
+  Stmt& Int(int i, int64_t v) { return Check(sqlite3_bind_int64(s_, i, v)); }
+  Stmt& Real(int i, double v) { return Check(sqlite3_bind_double(s_, i, v)); }
+  // Text and blobs are bound without copying: the caller keeps them alive until the next Reset.
+  Stmt& Text(int i, std::string_view v) {
+    return Check(sqlite3_bind_text64(s_, i, v.empty() ? "" : v.data(), v.size(), SQLITE_STATIC,
+                                     SQLITE_UTF8));
+  }
+  Stmt& Blob(int i, std::string_view v) {
+    return Check(sqlite3_bind_blob64(s_, i, v.empty() ? "" : v.data(), v.size(), SQLITE_STATIC));
+  }
+
+  // SQLITE_ROW, SQLITE_DONE, or an error code (a failed bind is reported here).
+  int Step() { return bind_rc_ != SQLITE_OK ? bind_rc_ : sqlite3_step(s_); }
+  // Runs a statement that returns no rows.
+  Status Run(std::string_view what) {
+    int rc = Step();
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return Error(rc, what);
+    return Status::OK();
+  }
+  Status Error(int rc, std::string_view what) { return ErrorFromSqlite(db_, rc, what); }
+  void Reset() {
+    sqlite3_reset(s_);
+    bind_rc_ = SQLITE_OK;
+  }
+
+  int64_t ColInt(int c) { return sqlite3_column_int64(s_, c); }
+  int32_t ColInt32(int c) { return static_cast<int32_t>(sqlite3_column_int64(s_, c)); }
+  double ColReal(int c) { return sqlite3_column_double(s_, c); }
+  std::string_view ColText(int c) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, c));
+    size_t n = static_cast<size_t>(sqlite3_column_bytes(s_, c));
+    return p == nullptr ? std::string_view() : std::string_view(p, n);
+  }
+  std::string_view ColBlob(int c) {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(s_, c));
+    size_t n = static_cast<size_t>(sqlite3_column_bytes(s_, c));
+    return p == nullptr ? std::string_view() : std::string_view(p, n);
+  }
+
+ private:
+  Stmt(sqlite3* db, sqlite3_stmt* s) : db_(db), s_(s) {}
+  Stmt& Check(int rc) {
+    if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+    return *this;
+  }
+
+  sqlite3* db_;
+  sqlite3_stmt* s_;
+  int bind_rc_ = SQLITE_OK;
+};
+
+constexpr char kSqlBeginImmediate[] = "BEGIN IMMEDIATE";
+constexpr char kSqlBeginRead[] = "BEGIN";
+constexpr char kSqlCommit[] = "COMMIT";
+constexpr char kSqlRollback[] = "ROLLBACK";
+
+// A transaction on a connection whose mutex the caller holds; rolled back unless committed.
+class Txn {
+ public:
+  explicit Txn(Conn& conn) : conn_(conn) {}
+  ~Txn() {
+    if (open_ && !sqlite3_get_autocommit(conn_.db())) {
+      auto stmt = Stmt::Make(conn_, kSqlRollback);
+      if (stmt.ok()) (void)stmt->Run("rollback");
+    }
+  }
+  Status Begin(bool write) {
+    ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(conn_, write ? kSqlBeginImmediate : kSqlBeginRead));
+    ZP_RETURN_IF_ERROR(stmt.Run("begin transaction"));
+    open_ = true;
+    return Status::OK();
+  }
+  Status Commit() {
+    ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(conn_, kSqlCommit));
+    ZP_RETURN_IF_ERROR(stmt.Run("commit"));
+    open_ = false;
+    return Status::OK();
+  }
+
+ private:
+  Conn& conn_;
+  bool open_ = false;
+};
+
+// ---- SQL. Every statement is a named constant so the cache can key on its address.
+
+constexpr char kSqlGetPark[] =
+    "SELECT name, province, time_zone, grid_region, raw_retention_days FROM park WHERE id = 1";
+constexpr char kSqlPutPark[] =
+    "INSERT OR REPLACE INTO park (id, name, province, time_zone, grid_region, raw_retention_days) "
+    "VALUES (1, ?1, ?2, ?3, ?4, ?5)";
+
+constexpr char kSqlInsertZone[] =
+    "INSERT INTO zones (code, name, officer, officer_contact) VALUES (?1, ?2, ?3, ?4)";
+constexpr char kSqlUpdateZone[] =
+    "UPDATE zones SET name = ?2, officer = ?3, officer_contact = ?4 WHERE code = ?1";
+constexpr char kSqlDeleteZone[] = "DELETE FROM zones WHERE code = ?1";
+constexpr char kSqlListZones[] =
+    "SELECT id, code, name, officer, officer_contact FROM zones ORDER BY id";
+
+constexpr char kSqlInsertEnterprise[] =
+    "INSERT INTO enterprises (code, name, industry_code, land_area_mu, zone_code, "
+    "key_energy_user) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+constexpr char kSqlUpdateEnterprise[] =
+    "UPDATE enterprises SET name = ?2, industry_code = ?3, land_area_mu = ?4, zone_code = ?5, "
+    "key_energy_user = ?6 WHERE code = ?1";
+constexpr char kSqlDeleteEnterprise[] = "DELETE FROM enterprises WHERE code = ?1";
+constexpr char kSqlListEnterprises[] =
+    "SELECT id, code, name, industry_code, land_area_mu, zone_code, key_energy_user "
+    "FROM enterprises ORDER BY id";
+
+constexpr char kSqlInsertMeter[] =
+    "INSERT INTO meters (code, name, enterprise_code, carrier, unit, kind, flow, interval_s, "
+    "register_digits, multiplier, parent_code, formula) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+constexpr char kSqlUpdateMeter[] =
+    "UPDATE meters SET name = ?2, enterprise_code = ?3, carrier = ?4, unit = ?5, kind = ?6, "
+    "flow = ?7, interval_s = ?8, register_digits = ?9, multiplier = ?10, parent_code = ?11, "
+    "formula = ?12 WHERE code = ?1";
+constexpr char kSqlDeleteMeter[] = "DELETE FROM meters WHERE code = ?1";
+constexpr char kSqlListMeters[] =
+    "SELECT id, code, name, enterprise_code, carrier, unit, kind, flow, interval_s, "
+    "register_digits, multiplier, parent_code, formula FROM meters ORDER BY id";
+
+constexpr char kSqlGetSetting[] = "SELECT value FROM settings WHERE key = ?1";
+constexpr char kSqlPutSetting[] = "INSERT OR REPLACE INTO settings (key, value) VALUES (?1, ?2)";
+constexpr char kSqlListSettingsAll[] = "SELECT key, value FROM settings ORDER BY key";
+constexpr char kSqlListSettingsFrom[] =
+    "SELECT key, value FROM settings WHERE key >= ?1 ORDER BY key";
+constexpr char kSqlListSettingsRange[] =
+    "SELECT key, value FROM settings WHERE key >= ?1 AND key < ?2 ORDER BY key";
+
+constexpr char kSqlAppendLog[] = "INSERT INTO ingest_log (payload) VALUES (?1)";
+constexpr char kSqlLastLogSeq[] = "SELECT seq FROM sqlite_sequence WHERE name = 'ingest_log'";
+constexpr char kSqlReadLog[] = "SELECT seq, payload FROM ingest_log ORDER BY seq";
+constexpr char kSqlTruncateLog[] = "DELETE FROM ingest_log WHERE seq <= ?1";
+
+constexpr char kSqlReadChunks[] =
+    "SELECT day, resolution_s, data, count, sum, flagged, suspect_zero FROM chunks "
+    "WHERE series_id = ?1 AND day >= ?2 AND day < ?3 ORDER BY day";
+constexpr char kSqlLatestChunkBefore[] =
+    "SELECT day, resolution_s, data, count, sum, flagged, suspect_zero FROM chunks "
+    "WHERE series_id = ?1 AND day < ?2 AND length(data) > 0 ORDER BY day DESC LIMIT 1";
+constexpr char kSqlRollupsOfSeries[] =
+    "SELECT day, resolution_s, count, sum, flagged, suspect_zero FROM chunks "
+    "WHERE series_id = ?1 AND day >= ?2 AND day < ?3";
+// Walks the primary key from (?1, ?2); the caller re-seeks past days outside the range, so a
+// query over every series touches only the rows it returns plus one boundary row per series.
+constexpr char kSqlRollupsFrom[] =
+    "SELECT series_id, day, resolution_s, count, sum, flagged, suspect_zero FROM chunks "
+    "WHERE (series_id, day) >= (?1, ?2) ORDER BY series_id, day";
+constexpr char kSqlMonthsOfSeries[] =
+    "SELECT month, sum, count FROM month_sums WHERE series_id = ?1 AND month >= ?2 AND month < ?3";
+constexpr char kSqlMonthsFrom[] =
+    "SELECT series_id, month, sum, count FROM month_sums "
+    "WHERE (series_id, month) >= (?1, ?2) ORDER BY series_id, month";
+// Served by the partial index chunks_raw_by_day (same WHERE terms).
+constexpr char kSqlRawChunksBefore[] =
+    "SELECT series_id, day FROM chunks WHERE day < ?1 AND resolution_s = 0 AND length(data) > 0";
+constexpr char kSqlReadCorrections[] =
+    "SELECT ts_s, old_value, new_value, source, recorded_s FROM corrections "
+    "WHERE series_id = ?1 AND ts_s >= ?2 AND ts_s < ?3 ORDER BY ts_s, id";
+
+constexpr char kSqlUpsertChunk[] =
+    "INSERT OR REPLACE INTO chunks (series_id, day, resolution_s, data, count, sum, flagged, "
+    "suspect_zero) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+constexpr char kSqlUpsertMonth[] =
+    "INSERT OR REPLACE INTO month_sums (series_id, month, sum, count) VALUES (?1, ?2, ?3, ?4)";
+constexpr char kSqlInsertCorrection[] =
+    "INSERT INTO corrections (series_id, ts_s, old_value, new_value, source, recorded_s) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+// ---- registry row mapping.
+
+void BindZone(Stmt& s, const model::Zone& z) {
+  s.Text(1, z.code).Text(2, z.name).Text(3, z.officer).Text(4, z.officer_contact);
+}
+void BindEnterprise(Stmt& s, const model::Enterprise& e) {
+  s.Text(1, e.code)
+      .Text(2, e.name)
+      .Text(3, e.industry_code)
+      .Real(4, e.land_area_mu)
+      .Text(5, e.zone_code)
+      .Int(6, e.key_energy_user ? 1 : 0);
+}
+void BindMeter(Stmt& s, const model::Meter& m) {
+  s.Text(1, m.code)
+      .Text(2, m.name)
+      .Text(3, m.enterprise_code)
+      .Text(4, units::GetCarrierInfo(m.carrier).code)
+      .Text(5, m.unit)
+      .Text(6, KindCode(m.kind))
+      .Text(7, FlowCode(m.flow))
+      .Int(8, m.interval_s)
+      .Int(9, m.register_digits)
+      .Real(10, m.multiplier)
+      .Text(11, m.parent_code)
+      .Text(12, m.formula);
+}
+
+// Runs an INSERT of one registry row and returns its id; a duplicate code is AlreadyExists.
+Result<int64_t> InsertRow(Conn& conn, const char* sql, std::string_view kind, std::string_view code,
+                          const std::function<void(Stmt&)>& bind) {
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(conn, sql));
+  bind(stmt);
+  int rc = stmt.Step();
+  if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+    return AlreadyExistsError(fmt::format("{} '{}' already exists", kind, code));
+  }
+  if (rc != SQLITE_DONE) return stmt.Error(rc, fmt::format("insert {} '{}'", kind, code));
+  return static_cast<int64_t>(sqlite3_last_insert_rowid(conn.db()));
+}
+
+// Runs an UPDATE or DELETE addressed by code; NotFound when no row has it.
+Status ChangeRow(Conn& conn, const char* sql, std::string_view kind, std::string_view code,
+                 const std::function<void(Stmt&)>& bind, std::string_view verb) {
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(conn, sql));
+  bind(stmt);
+  ZP_RETURN_IF_ERROR(stmt.Run(fmt::format("{} {} '{}'", verb, kind, code)));
+  if (sqlite3_changes(conn.db()) == 0) {
+    return NotFoundError(fmt::format("{} '{}' not found", kind, code));
+  }
+  return Status::OK();
+}
+
+Chunk RollupFromRow(Stmt& s, int64_t series_id, int first_col) {
+  Chunk c;
+  c.series_id = series_id;
+  c.day = s.ColInt32(first_col);
+  c.resolution_s = s.ColInt32(first_col + 1);
+  c.count = s.ColInt32(first_col + 2);
+  c.sum = s.ColReal(first_col + 3);
+  c.flagged = s.ColInt32(first_col + 4);
+  c.suspect_zero = s.ColInt32(first_col + 5);
+  return c;
+}
+
+Chunk ChunkFromRow(Stmt& s, int64_t series_id) {
+  Chunk c;
+  c.series_id = series_id;
+  c.day = s.ColInt32(0);
+  c.resolution_s = s.ColInt32(1);
+  c.data = std::string(s.ColBlob(2));
+  c.count = s.ColInt32(3);
+  c.sum = s.ColReal(4);
+  c.flagged = s.ColInt32(5);
+  c.suspect_zero = s.ColInt32(6);
+  return c;
+}
+
+// Sorted, de-duplicated copy of a series id list (sorted ids walk the B-tree in order).
+std::vector<int64_t> SortedIds(std::span<const int64_t> ids) {
+  std::vector<int64_t> sorted(ids.begin(), ids.end());
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  return sorted;
+}
+
+// Rows keyed (series_id, k) with from <= k < to, over every series: steps the statement
+// `from_sql` and re-seeks to the next series or to `from` whenever a key leaves the range.
+// emit(stmt, series_id) reads the row.
+Status ScanAllSeries(Conn& conn, const char* from_sql, int32_t from, int32_t to,
+                     const std::function<void(Stmt&, int64_t)>& emit) {
+  if (from >= to) return Status::OK();
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(conn, from_sql));
+  stmt.Int(1, std::numeric_limits<int64_t>::min()).Int(2, from);
+  while (true) {
+    int rc = stmt.Step();
+    if (rc == SQLITE_DONE) return Status::OK();
+    if (rc != SQLITE_ROW) return stmt.Error(rc, "read rollups");
+    int64_t series_id = stmt.ColInt(0);
+    int32_t key = stmt.ColInt32(1);
+    if (key < from) {
+      stmt.Reset();
+      stmt.Int(1, series_id).Int(2, from);
+    } else if (key >= to) {
+      if (series_id == std::numeric_limits<int64_t>::max()) return Status::OK();
+      stmt.Reset();
+      stmt.Int(1, series_id + 1).Int(2, from);
+    } else {
+      emit(stmt, series_id);
+    }
+  }
+}
+
+// Runs one migration step inside the caller's transaction.
+Status ApplyMigration(Conn& conn, const Migration& m) {
+  ZP_RETURN_IF_ERROR(conn.Exec(m.sql, fmt::format("migrate to schema {}", m.to_version)));
+  ZP_RETURN_IF_ERROR(
+      conn.Exec(fmt::format("PRAGMA user_version = {}", m.to_version).c_str(), "set user_version"));
+  return conn.Exec(
+      fmt::format("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', '{}')",
+                  m.to_version)
+          .c_str(),
+      "set meta.schema_version");
+}
+
+Result<int64_t> QueryInt(Conn& conn, const char* sql) {
+  sqlite3_stmt* s = nullptr;
+  int rc = sqlite3_prepare_v2(conn.db(), sql, -1, &s, nullptr);
+  if (rc == SQLITE_OK) rc = sqlite3_step(s);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    Status st = ErrorFromSqlite(conn.db(), rc, sql);
+    sqlite3_finalize(s);
+    return st;
+  }
+  int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+  sqlite3_finalize(s);
+  return v;
+}
+
+// What a file holds before we touch it.
+struct FileIdentity {
+  int64_t objects = 0;  // tables, indexes, ... in sqlite_schema
+  int64_t application_id = 0;
+  int64_t user_version = 0;
+};
+
+Result<FileIdentity> Identify(Conn& conn, const std::string& path) {
+  FileIdentity id;
+  auto objects = QueryInt(conn, "SELECT count(*) FROM sqlite_schema");
+  if (!objects.ok()) {
+    if (objects.error().code() == StatusCode::kDataLoss) {
+      return FailedPreconditionError(
+          fmt::format("'{}' is not a zeropark database (not an SQLite file)", path));
+    }
+    return objects.error();
+  }
+  id.objects = *objects;
+  ZP_ASSIGN_OR_RETURN(id.application_id, QueryInt(conn, "PRAGMA application_id"));
+  ZP_ASSIGN_OR_RETURN(id.user_version, QueryInt(conn, "PRAGMA user_version"));
+  return id;
+}
+
+// Creates or migrates the schema to `target` in one transaction.
+Status MigrateTo(Conn& conn, const std::string& path, int32_t target) {
+  Txn txn(conn);
+  ZP_RETURN_IF_ERROR(txn.Begin(/*write=*/true));
+  // Re-read under the write lock: another process may have migrated meanwhile.
+  ZP_ASSIGN_OR_RETURN(FileIdentity id, Identify(conn, path));
+  if (id.objects == 0 && id.user_version == 0) {
+    ZP_RETURN_IF_ERROR(conn.Exec(fmt::format("PRAGMA application_id = {}", kApplicationId).c_str(),
+                                 "set application_id"));
+  }
+  for (const Migration& m : kMigrations) {
+    if (m.to_version > id.user_version && m.to_version <= target) {
+      ZP_RETURN_IF_ERROR(ApplyMigration(conn, m));
+    }
+  }
+  return txn.Commit();
+}
+
+}  // namespace
+
+// ---- open / close.
+
+SqliteStore::SqliteStore(std::string path, std::unique_ptr<Conn> writer,
+                         std::unique_ptr<Conn> reader)
+    : path_(std::move(path)), writer_(std::move(writer)), reader_(std::move(reader)) {}
+
+SqliteStore::~SqliteStore() {
+  // The reader closes first so the writer, closing last, checkpoints and removes the WAL.
+  reader_.reset();
+  writer_.reset();
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) {
+  if (path.empty()) return InvalidArgumentError("sqlite store: empty path");
+  const bool in_memory = path == ":memory:";
+  if (!in_memory) {
+    size_t slash = path.rfind('/');
+    if (slash != std::string::npos && slash > 0) {
+      struct stat st;
+      std::string dir = path.substr(0, slash);
+      if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+        return NotFoundError(
+            fmt::format("cannot open database '{}': directory '{}' does not exist", path, dir));
+      }
+    }
+  }
+  ZP_ASSIGN_OR_RETURN(std::unique_ptr<Conn> writer, Conn::Open(path));
+  ZP_ASSIGN_OR_RETURN(FileIdentity id, Identify(*writer, path));
+  const bool fresh = id.objects == 0 && id.user_version == 0 && id.application_id == 0;
+  if (!fresh) {
+    if (id.application_id != kApplicationId || id.user_version < 1) {
+      return FailedPreconditionError(
+          fmt::format("'{}' is not a zeropark database (application_id {:#x}, {} schema objects)",
+                      path, id.application_id, id.objects));
+    }
+    if (id.user_version > kSchemaVersion) {
+      return FailedPreconditionError(
+          fmt::format("database written by a newer zeropark (schema {}, this build knows {})",
+                      id.user_version, kSchemaVersion));
+    }
+  }
+  if (fresh) {
+    ZP_RETURN_IF_ERROR(
+        writer->Exec(fmt::format("PRAGMA page_size = {}", kPageSize).c_str(), "set page_size"));
+  }
+  if (!in_memory) {
+    ZP_ASSIGN_OR_RETURN(std::string mode, [&]() -> Result<std::string> {
+      sqlite3_stmt* s = nullptr;
+      int rc = sqlite3_prepare_v2(writer->db(), "PRAGMA journal_mode = WAL", -1, &s, nullptr);
+      if (rc == SQLITE_OK) rc = sqlite3_step(s);
+      if (rc != SQLITE_ROW) {
+        Status st = ErrorFromSqlite(writer->db(), rc, "set journal_mode");
+        sqlite3_finalize(s);
+        return st;
+      }
+      std::string m(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)));
+      sqlite3_finalize(s);
+      return m;
+    }());
+    if (mode != "wal") {
+      return UnavailableError(
+          fmt::format("cannot use WAL journal for '{}' (journal_mode is '{}')", path, mode));
+    }
+  }
+  // Acknowledged means durable: every commit syncs the WAL. The WAL file is cut back to 16 MiB
+  // after checkpoints so DiskBytes stays honest.
+  ZP_RETURN_IF_ERROR(writer->Exec(
+      "PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 16777216; "
+      "PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY; PRAGMA foreign_keys = OFF",
+      "configure connection"));
+  if (fresh || id.user_version < kSchemaVersion) {
+    ZP_RETURN_IF_ERROR(
+        MigrateTo(*writer, path, kSchemaVersion)
+            .WithContext(fmt::format("upgrading '{}' to schema {}", path, kSchemaVersion)));
+  }
+  ZP_ASSIGN_OR_RETURN(int64_t meta_version,
+                      QueryInt(*writer, "SELECT value FROM meta WHERE key = 'schema_version'"));
+  if (meta_version != kSchemaVersion) {
+    return DataLossError(fmt::format("'{}': meta.schema_version is {} but user_version is {}", path,
+                                     meta_version, kSchemaVersion));
+  }
+  std::unique_ptr<Conn> reader;
+  if (!in_memory) {
+    ZP_ASSIGN_OR_RETURN(reader, Conn::Open(path));
+    ZP_RETURN_IF_ERROR(
+        reader->Exec("PRAGMA query_only = ON; PRAGMA cache_size = -32768; "
+                     "PRAGMA temp_store = MEMORY",
+                     "configure read connection"));
+  }
+  return std::unique_ptr<SqliteStore>(new SqliteStore(path, std::move(writer), std::move(reader)));
+}
+
+int64_t SqliteStore::DiskBytes() {
+  if (path_ == ":memory:") return 0;
+  int64_t total = 0;
+  struct stat st;
+  if (stat(path_.c_str(), &st) == 0) total += st.st_size;
+  if (stat((path_ + "-wal").c_str(), &st) == 0) total += st.st_size;
+  return total;
+}
+
+Result<std::string> SqliteStore::QueryForTesting(std::string_view sql) {
+  std::lock_guard lock(writer_->mu());
+  std::string text(sql);
+  sqlite3_stmt* s = nullptr;
+  int rc = sqlite3_prepare_v2(writer_->db(), text.c_str(), -1, &s, nullptr);
+  if (rc == SQLITE_OK) rc = sqlite3_step(s);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    Status st = ErrorFromSqlite(writer_->db(), rc, text);
+    sqlite3_finalize(s);
+    return st;
+  }
+  std::string out;
+  if (rc == SQLITE_ROW && sqlite3_column_text(s, 0) != nullptr) {
+    out = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+  }
+  sqlite3_finalize(s);
+  return out;
+}
+
+// ---- park.
+
+Result<std::optional<model::Park>> SqliteStore::GetPark() {
+  Conn& conn = reader();
+  std::lock_guard lock(conn.mu());
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(conn, kSqlGetPark));
+  int rc = stmt.Step();
+  if (rc == SQLITE_DONE) return std::optional<model::Park>();
+  if (rc != SQLITE_ROW) return stmt.Error(rc, "read park");
+  model::Park p;
+  p.name = stmt.ColText(0);
+  p.province = stmt.ColText(1);
+  p.time_zone = stmt.ColText(2);
+  p.grid_region = stmt.ColText(3);
+  p.raw_retention_days = stmt.ColInt32(4);
+  return std::optional<model::Park>(std::move(p));
+}
+
+Status SqliteStore::PutPark(const model::Park& park) {
+  std::lock_guard lock(writer_->mu());
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(*writer_, kSqlPutPark));
+  stmt.Text(1, park.name)
+      .Text(2, park.province)
+      .Text(3, park.time_zone)
+      .Text(4, park.grid_region)
+      .Int(5, park.raw_retention_days);
+  return stmt.Run("write park");
+}
+
+// ---- zones.
+
+Result<int64_t> SqliteStore::InsertZone(const model::Zone& zone) {
+  std::lock_guard lock(writer_->mu());
+  return InsertRow(*writer_, kSqlInsertZone, "zone", zone.code,
+                   [&](Stmt& s) { BindZone(s, zone); });
+}
+
+Status SqliteStore::UpdateZone(const model::Zone& zone) {
+  std::lock_guard lock(writer_->mu());
+  return ChangeRow(
+      *writer_, kSqlUpdateZone, "zone", zone.code, [&](Stmt& s) { BindZone(s, zone); }, "update");
+}
+
+Status SqliteStore::DeleteZone(std::string_view code) {
+  std::lock_guard lock(writer_->mu());
+  return ChangeRow(
+      *writer_, kSqlDeleteZone, "zone", code, [&](Stmt& s) { s.Text(1, code); }, "delete");
+}
+
+Result<std::vector<model::Zone>> SqliteStore::ListZones() {
+  Conn& conn = reader();
+  std::lock_guard lock(conn.mu());
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(conn, kSqlListZones));
+  std::vector<model::Zone> out;
+  int rc;
+  while ((rc = stmt.Step()) == SQLITE_ROW) {
+    model::Zone& z = out.emplace_back();
+    z.id = stmt.ColInt(0);
+    z.code = stmt.ColText(1);
+    z.name = stmt.ColText(2);
+    z.officer = stmt.ColText(3);
+    z.officer_contact = stmt.ColText(4);
+  }
+  if (rc != SQLITE_DONE) return stmt.Error(rc, "list zones");
+  return out;
+}
+
+// ---- enterprises.
+
+Result<int64_t> SqliteStore::InsertEnterprise(const model::Enterprise& e) {
+  std::lock_guard lock(writer_->mu());
+  return InsertRow(*writer_, kSqlInsertEnterprise, "enterprise", e.code,
+                   [&](Stmt& s) { BindEnterprise(s, e); });
+}
+
+Status SqliteStore::UpdateEnterprise(const model::Enterprise& e) {
+  std::lock_guard lock(writer_->mu());
+  return ChangeRow(
+      *writer_, kSqlUpdateEnterprise, "enterprise", e.code, [&](Stmt& s) { BindEnterprise(s, e); },
+      "update");
+}
+
+Status SqliteStore::DeleteEnterprise(std::string_view code) {
+  std::lock_guard lock(writer_->mu());
+  return ChangeRow(
+      *writer_, kSqlDeleteEnterprise, "enterprise", code, [&](Stmt& s) { s.Text(1, code); },
+      "delete");
+}
+
+Result<std::vector<model::Enterprise>> SqliteStore::ListEnterprises() {
+  Conn& conn = reader();
+  std::lock_guard lock(conn.mu());
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(conn, kSqlListEnterprises));
+  std::vector<model::Enterprise> out;
+  int rc;
+  while ((rc = stmt.Step()) == SQLITE_ROW) {
+    model::Enterprise& e = out.emplace_back();
+    e.id = stmt.ColInt(0);
+    e.code = stmt.ColText(1);
+    e.name = stmt.ColText(2);
+    e.industry_code = stmt.ColText(3);
+    e.land_area_mu = stmt.ColReal(4);
+    e.zone_code = stmt.ColText(5);
+    e.key_energy_user = stmt.ColInt(6) != 0;
+  }
+  if (rc != SQLITE_DONE) return stmt.Error(rc, "list enterprises");
+  return out;
+}
+
+// ---- meters.
+
+Result<int64_t> SqliteStore::InsertMeter(const model::Meter& m) {
+  std::lock_guard lock(writer_->mu());
+  return InsertRow(*writer_, kSqlInsertMeter, "meter", m.code, [&](Stmt& s) { BindMeter(s, m); });
+}
+
+Status SqliteStore::UpdateMeter(const model::Meter& m) {
+  std::lock_guard lock(writer_->mu());
+  return ChangeRow(
+      *writer_, kSqlUpdateMeter, "meter", m.code, [&](Stmt& s) { BindMeter(s, m); }, "update");
+}
+
+Status SqliteStore::DeleteMeter(std::string_view code) {
+  std::lock_guard lock(writer_->mu());
+  return ChangeRow(
+      *writer_, kSqlDeleteMeter, "meter", code, [&](Stmt& s) { s.Text(1, code); }, "delete");
+}
+
+Result<std::vector<model::Meter>> SqliteStore::ListMeters() {
+  Conn& conn = reader();
+  std::lock_guard lock(conn.mu());
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(conn, kSqlListMeters));
+  std::vector<model::Meter> out;
+  int rc;
+  while ((rc = stmt.Step()) == SQLITE_ROW) {
+    model::Meter& m = out.emplace_back();
+    m.id = stmt.ColInt(0);
+    m.code = stmt.ColText(1);
+    m.name = stmt.ColText(2);
+    m.enterprise_code = stmt.ColText(3);
+    auto carrier = units::ParseCarrier(stmt.ColText(4));
+    if (!carrier.ok()) {
+      return DataLossError(
+          fmt::format("meter '{}': unknown carrier '{}' in database", m.code, stmt.ColText(4)));
+    }
+    m.carrier = *carrier;
+    m.unit = stmt.ColText(5);
+    ZP_ASSIGN_OR_RETURN(m.kind, KindFromCode(stmt.ColText(6)));
+    ZP_ASSIGN_OR_RETURN(m.flow, FlowFromCode(stmt.ColText(7)));
+    m.interval_s = stmt.ColInt32(8);
+    m.register_digits = stmt.ColInt32(9);
+    m.multiplier = stmt.ColReal(10);
+    m.parent_code = stmt.ColText(11);
+    m.formula = stmt.ColText(12);
+  }
+  if (rc != SQLITE_DONE) return stmt.Error(rc, "list meters");
+  return out;
+}
+
+Status SqliteStore::InsertRegistryBatch(const std::vector<model::Zone>& zones,
+                                        const std::vector<model::Enterprise>& enterprises,
+                                        const std::vector<model::Meter>& meters) {
+  std::lock_guard lock(writer_->mu());
+  Txn txn(*writer_);
+  ZP_RETURN_IF_ERROR(txn.Begin(/*write=*/true));
+  for (const model::Zone& z : zones) {
+    ZP_RETURN_IF_ERROR(InsertRow(*writer_, kSqlInsertZone, "zone", z.code, [&](Stmt& s) {
+                         BindZone(s, z);
+                       }).status());
+  }
+  for (const model::Enterprise& e : enterprises) {
+    ZP_RETURN_IF_ERROR(
+        InsertRow(*writer_, kSqlInsertEnterprise, "enterprise", e.code, [&](Stmt& s) {
+          BindEnterprise(s, e);
+        }).status());
+  }
+  for (const model::Meter& m : meters) {
+    ZP_RETURN_IF_ERROR(InsertRow(*writer_, kSqlInsertMeter, "meter", m.code, [&](Stmt& s) {
+                         BindMeter(s, m);
+                       }).status());
+  }
+  return txn.Commit();
+}
+
+// ---- settings.
+
+Result<std::optional<std::string>> SqliteStore::GetSetting(std::string_view key) {
+  Conn& conn = reader();
+  std::lock_guard lock(conn.mu());
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(conn, kSqlGetSetting));
+  stmt.Text(1, key);
+  int rc = stmt.Step();
+  if (rc == SQLITE_DONE) return std::optional<std::string>();
+  if (rc != SQLITE_ROW) return stmt.Error(rc, "read setting");
+  return std::optional<std::string>(std::string(stmt.ColText(0)));
+}
+
+Status SqliteStore::PutSetting(std::string_view key, std::string_view value) {
+  std::lock_guard lock(writer_->mu());
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(*writer_, kSqlPutSetting));
+  stmt.Text(1, key).Text(2, value);
+  return stmt.Run(fmt::format("write setting '{}'", key));
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> SqliteStore::ListSettings(
+    std::string_view prefix) {
+  Conn& conn = reader();
+  std::lock_guard lock(conn.mu());
+  std::optional<std::string> upper = PrefixUpperBound(prefix);
+  const char* sql = prefix.empty() ? kSqlListSettingsAll
+                    : upper        ? kSqlListSettingsRange
+                                   : kSqlListSettingsFrom;
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(conn, sql));
+  if (!prefix.empty()) stmt.Text(1, prefix);
+  if (!prefix.empty() && upper) stmt.Text(2, *upper);
+  std::vector<std::pair<std::string, std::string>> out;
+  int rc;
+  while ((rc = stmt.Step()) == SQLITE_ROW) {
+    out.emplace_back(stmt.ColText(0), stmt.ColText(1));
+  }
+  if (rc != SQLITE_DONE) return stmt.Error(rc, "list settings");
+  return out;
+}
+
+// ---- ingest log.
+
+struct SqliteStore::LogWriter {
+  std::span<const std::string> payloads;
+  Status status;
+  int64_t last_seq = 0;
+  bool done = false;
+  std::condition_variable cv;
+};
+
+namespace {
+// A group stops growing at this many payload bytes so a leader never holds up a huge commit.
+constexpr size_t kMaxLogGroupBytes = size_t{64} << 20;
+}  // namespace
+
+Result<int64_t> SqliteStore::AppendLog(std::span<const std::string> payloads) {
+  if (payloads.empty()) {
+    std::lock_guard lock(writer_->mu());
+    ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(*writer_, kSqlLastLogSeq));
+    int rc = stmt.Step();
+    if (rc == SQLITE_ROW) return stmt.ColInt(0);
+    if (rc != SQLITE_DONE) return stmt.Error(rc, "read log sequence");
+    return int64_t{0};
+  }
+  LogWriter self;
+  self.payloads = payloads;
+  std::unique_lock lock(log_mu_);
+  log_queue_.push_back(&self);
+  while (!self.done && log_queue_.front() != &self) self.cv.wait(lock);
+  if (!self.done) {
+    // This writer leads: commit it and whoever queued behind it in one transaction.
+    std::vector<LogWriter*> group;
+    size_t bytes = 0;
+    for (LogWriter* w : log_queue_) {
+      size_t b = 0;
+      for (const std::string& p : w->payloads) b += p.size();
+      if (!group.empty() && bytes + b > kMaxLogGroupBytes) break;
+      group.push_back(w);
+      bytes += b;
+    }
+    lock.unlock();
+    CommitLogGroup(group);
+    lock.lock();
+    for (LogWriter* w : group) {  // the group is a prefix of the queue
+      log_queue_.pop_front();
+      w->done = true;
+      if (w != &self) w->cv.notify_one();
+    }
+    if (!log_queue_.empty()) log_queue_.front()->cv.notify_one();
+  }
+  if (!self.status.ok()) return self.status;
+  return self.last_seq;
+}
+
+void SqliteStore::CommitLogGroup(const std::vector<LogWriter*>& group) {
+  std::lock_guard lock(writer_->mu());
+  auto commit = [&](std::span<LogWriter* const> writers) -> Status {
+    Txn txn(*writer_);
+    ZP_RETURN_IF_ERROR(txn.Begin(/*write=*/true));
+    ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(*writer_, kSqlAppendLog));
+    for (LogWriter* w : writers) {
+      for (const std::string& payload : w->payloads) {
+        stmt.Reset();
+        stmt.Blob(1, payload);
+        ZP_RETURN_IF_ERROR(stmt.Run("append to ingest log"));
+      }
+      w->last_seq = sqlite3_last_insert_rowid(writer_->db());
+    }
+    return txn.Commit();
+  };
+  Status s = commit(group);
+  if (s.ok()) return;
+  if (group.size() == 1) {
+    group[0]->status = s;
+    return;
+  }
+  // One writer's bad payload must not fail the others: retry each on its own.
+  for (LogWriter* w : group) w->status = commit(std::span<LogWriter* const>(&w, 1));
+}
+
+Status SqliteStore::ReadLog(const std::function<Status(int64_t, std::string_view)>& fn) {
+  Conn& conn = reader();
+  std::lock_guard lock(conn.mu());
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(conn, kSqlReadLog));
+  int rc;
+  while ((rc = stmt.Step()) == SQLITE_ROW) {
+    ZP_RETURN_IF_ERROR(fn(stmt.ColInt(0), stmt.ColBlob(1)));
+  }
+  if (rc != SQLITE_DONE) return stmt.Error(rc, "read ingest log");
+  return Status::OK();
+}
+
+// ---- chunks and rollups.
+
+Status SqliteStore::ReadChunks(int64_t series_id, int32_t from_day, int32_t to_day,
+                               std::vector<Chunk>* out) {
+  out->clear();
+  Conn& conn = reader();
+  std::lock_guard lock(conn.mu());
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(conn, kSqlReadChunks));
+  stmt.Int(1, series_id).Int(2, from_day).Int(3, to_day);
+  int rc;
+  while ((rc = stmt.Step()) == SQLITE_ROW) out->push_back(ChunkFromRow(stmt, series_id));
+  if (rc != SQLITE_DONE) return stmt.Error(rc, "read chunks");
+  return Status::OK();
+}
+
+Result<std::optional<Chunk>> SqliteStore::LatestChunkBefore(int64_t series_id, int32_t before_day) {
+  Conn& conn = reader();
+  std::lock_guard lock(conn.mu());
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(conn, kSqlLatestChunkBefore));
+  stmt.Int(1, series_id).Int(2, before_day);
+  int rc = stmt.Step();
+  if (rc == SQLITE_DONE) return std::optional<Chunk>();
+  if (rc != SQLITE_ROW) return stmt.Error(rc, "read latest chunk");
+  return std::optional<Chunk>(ChunkFromRow(stmt, series_id));
+}
+
+Status SqliteStore::ReadDailyRollups(std::span<const int64_t> series_ids, int32_t from_day,
+                                     int32_t to_day, const std::function<void(const Chunk&)>& fn) {
+  if (from_day >= to_day) return Status::OK();
+  Conn& conn = reader();
+  std::lock_guard lock(conn.mu());
+  Txn txn(conn);  // one snapshot for all statements
+  ZP_RETURN_IF_ERROR(txn.Begin(/*write=*/false));
+  if (series_ids.empty()) {
+    ZP_RETURN_IF_ERROR(ScanAllSeries(conn, kSqlRollupsFrom, from_day, to_day,
+                                     [&](Stmt& s, int64_t id) { fn(RollupFromRow(s, id, 1)); }));
+    return txn.Commit();
+  }
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(conn, kSqlRollupsOfSeries));
+  for (int64_t id : SortedIds(series_ids)) {
+    stmt.Reset();
+    stmt.Int(1, id).Int(2, from_day).Int(3, to_day);
+    int rc;
+    while ((rc = stmt.Step()) == SQLITE_ROW) fn(RollupFromRow(stmt, id, 0));
+    if (rc != SQLITE_DONE) return stmt.Error(rc, "read daily rollups");
+  }
+  return txn.Commit();
+}
+
+Status SqliteStore::ReadMonthSums(std::span<const int64_t> series_ids, int32_t from_month,
+                                  int32_t to_month,
+                                  const std::function<void(const MonthSum&)>& fn) {
+  if (from_month >= to_month) return Status::OK();
+  Conn& conn = reader();
+  std::lock_guard lock(conn.mu());
+  Txn txn(conn);
+  ZP_RETURN_IF_ERROR(txn.Begin(/*write=*/false));
+  if (series_ids.empty()) {
+    ZP_RETURN_IF_ERROR(
+        ScanAllSeries(conn, kSqlMonthsFrom, from_month, to_month, [&](Stmt& s, int64_t id) {
+          fn(MonthSum{id, s.ColInt32(1), s.ColReal(2), s.ColInt32(3)});
+        }));
+    return txn.Commit();
+  }
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(conn, kSqlMonthsOfSeries));
+  for (int64_t id : SortedIds(series_ids)) {
+    stmt.Reset();
+    stmt.Int(1, id).Int(2, from_month).Int(3, to_month);
+    int rc;
+    while ((rc = stmt.Step()) == SQLITE_ROW) {
+      fn(MonthSum{id, stmt.ColInt32(0), stmt.ColReal(1), stmt.ColInt32(2)});
+    }
+    if (rc != SQLITE_DONE) return stmt.Error(rc, "read month sums");
+  }
+  return txn.Commit();
+}
+
+Status SqliteStore::ListRawChunksBefore(int32_t before_day,
+                                        const std::function<void(int64_t, int32_t)>& fn) {
+  Conn& conn = reader();
+  std::lock_guard lock(conn.mu());
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(conn, kSqlRawChunksBefore));
+  stmt.Int(1, before_day);
+  int rc;
+  while ((rc = stmt.Step()) == SQLITE_ROW) fn(stmt.ColInt(0), stmt.ColInt32(1));
+  if (rc != SQLITE_DONE) return stmt.Error(rc, "list raw chunks");
+  return Status::OK();
+}
+
+Status SqliteStore::ReadCorrections(int64_t series_id, int64_t from_s, int64_t to_s,
+                                    std::vector<Correction>* out) {
+  out->clear();
+  Conn& conn = reader();
+  std::lock_guard lock(conn.mu());
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(conn, kSqlReadCorrections));
+  stmt.Int(1, series_id).Int(2, from_s).Int(3, to_s);
+  int rc;
+  while ((rc = stmt.Step()) == SQLITE_ROW) {
+    Correction& c = out->emplace_back();
+    c.series_id = series_id;
+    c.ts_s = stmt.ColInt(0);
+    c.old_value = stmt.ColReal(1);
+    c.new_value = stmt.ColReal(2);
+    c.source = stmt.ColText(3);
+    c.recorded_s = stmt.ColInt(4);
+  }
+  if (rc != SQLITE_DONE) return stmt.Error(rc, "read corrections");
+  return Status::OK();
+}
+
+Status SqliteStore::Commit(const FlushBatch& batch) {
+  std::lock_guard lock(writer_->mu());
+  Txn txn(*writer_);
+  ZP_RETURN_IF_ERROR(txn.Begin(/*write=*/true));
+  if (!batch.chunks.empty()) {
+    ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(*writer_, kSqlUpsertChunk));
+    for (const Chunk& c : batch.chunks) {
+      stmt.Reset();
+      stmt.Int(1, c.series_id)
+          .Int(2, c.day)
+          .Int(3, c.resolution_s)
+          .Blob(4, c.data)
+          .Int(5, c.count)
+          .Real(6, c.sum)
+          .Int(7, c.flagged)
+          .Int(8, c.suspect_zero);
+      int rc = stmt.Step();
+      if (rc != SQLITE_DONE) {
+        return stmt.Error(rc, fmt::format("write chunk (series {}, day {})", c.series_id, c.day));
+      }
+    }
+  }
+  if (!batch.months.empty()) {
+    ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(*writer_, kSqlUpsertMonth));
+    for (const MonthSum& m : batch.months) {
+      stmt.Reset();
+      stmt.Int(1, m.series_id).Int(2, m.month).Real(3, m.sum).Int(4, m.count);
+      int rc = stmt.Step();
+      if (rc != SQLITE_DONE) {
+        return stmt.Error(
+            rc, fmt::format("write month sum (series {}, month {})", m.series_id, m.month));
+      }
+    }
+  }
+  if (!batch.corrections.empty()) {
+    ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(*writer_, kSqlInsertCorrection));
+    for (const Correction& c : batch.corrections) {
+      stmt.Reset();
+      stmt.Int(1, c.series_id)
+          .Int(2, c.ts_s)
+          .Real(3, c.old_value)
+          .Real(4, c.new_value)
+          .Text(5, c.source)
+          .Int(6, c.recorded_s);
+      int rc = stmt.Step();
+      if (rc != SQLITE_DONE) {
+        return stmt.Error(rc,
+                          fmt::format("write correction (series {}, ts {})", c.series_id, c.ts_s));
+      }
+    }
+  }
+  if (batch.log_truncate_upto > 0) {
+    ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(*writer_, kSqlTruncateLog));
+    stmt.Int(1, batch.log_truncate_upto);
+    ZP_RETURN_IF_ERROR(stmt.Run("truncate ingest log"));
+  }
+  return txn.Commit();
+}
+
+// ---- test hooks.
+
+Status CreateSqliteAtVersionForTesting(const std::string& path, int32_t version) {
+  if (version < 1 || version > kSchemaVersion) {
+    return InvalidArgumentError(fmt::format("no schema version {}", version));
+  }
+  ZP_ASSIGN_OR_RETURN(std::unique_ptr<Conn> conn, SqliteStore::Conn::Open(path));
+  ZP_ASSIGN_OR_RETURN(FileIdentity id, Identify(*conn, path));
+  if (id.objects != 0) return FailedPreconditionError(fmt::format("'{}' is not empty", path));
+  ZP_RETURN_IF_ERROR(
+      conn->Exec(fmt::format("PRAGMA page_size = {}; PRAGMA journal_mode = WAL", kPageSize).c_str(),
+                 "configure"));
+  return MigrateTo(*conn, path, version);
+}
+
+Status ExecSqliteForTesting(const std::string& path, std::string_view sql) {
+  ZP_ASSIGN_OR_RETURN(std::unique_ptr<Conn> conn, SqliteStore::Conn::Open(path));
+  return conn->Exec(std::string(sql).c_str(), "exec");
+}
+
+}  // namespace zp::store

@@ -1,0 +1,105 @@
+#pragma once
+
+// SqliteStore: the embedded Store backend, one SQLite file in WAL mode (docs/storage.md).
+// Writes go through one connection under a mutex and are durable on return (synchronous=FULL);
+// concurrent AppendLog calls are group-committed (one fsync for all waiting writers, as in
+// LevelDB's write queue). Reads use a second connection so they never wait behind an fsync.
+// Callbacks passed to the read methods run while that connection is held: they must not call back
+// into the store.
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "zp/store/store.h"
+
+namespace zp::store {
+
+class SqliteStore final : public Store {
+ public:
+  // Opens or creates the database at `path` (":memory:" for a private in-memory database).
+  // Migrates an older schema; refuses a newer one and files that are not zeropark databases.
+  static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path);
+  ~SqliteStore() override;
+
+  std::string_view backend() const override { return "sqlite"; }
+
+  Result<std::optional<model::Park>> GetPark() override;
+  Status PutPark(const model::Park& park) override;
+
+  Result<int64_t> InsertZone(const model::Zone& zone) override;
+  Status UpdateZone(const model::Zone& zone) override;
+  Status DeleteZone(std::string_view code) override;
+  Result<std::vector<model::Zone>> ListZones() override;
+
+  Result<int64_t> InsertEnterprise(const model::Enterprise& e) override;
+  Status UpdateEnterprise(const model::Enterprise& e) override;
+  Status DeleteEnterprise(std::string_view code) override;
+  Result<std::vector<model::Enterprise>> ListEnterprises() override;
+
+  Result<int64_t> InsertMeter(const model::Meter& m) override;
+  Status UpdateMeter(const model::Meter& m) override;
+  Status DeleteMeter(std::string_view code) override;
+  Result<std::vector<model::Meter>> ListMeters() override;
+
+  Status InsertRegistryBatch(const std::vector<model::Zone>& zones,
+                             const std::vector<model::Enterprise>& enterprises,
+                             const std::vector<model::Meter>& meters) override;
+
+  Result<std::optional<std::string>> GetSetting(std::string_view key) override;
+  Status PutSetting(std::string_view key, std::string_view value) override;
+  Result<std::vector<std::pair<std::string, std::string>>> ListSettings(
+      std::string_view prefix) override;
+
+  Result<int64_t> AppendLog(std::span<const std::string> payloads) override;
+  Status ReadLog(const std::function<Status(int64_t, std::string_view)>& fn) override;
+
+  Status ReadChunks(int64_t series_id, int32_t from_day, int32_t to_day,
+                    std::vector<Chunk>* out) override;
+  Result<std::optional<Chunk>> LatestChunkBefore(int64_t series_id, int32_t before_day) override;
+  Status ReadDailyRollups(std::span<const int64_t> series_ids, int32_t from_day, int32_t to_day,
+                          const std::function<void(const Chunk&)>& fn) override;
+  Status ReadMonthSums(std::span<const int64_t> series_ids, int32_t from_month, int32_t to_month,
+                       const std::function<void(const MonthSum&)>& fn) override;
+  Status ListRawChunksBefore(int32_t before_day,
+                             const std::function<void(int64_t, int32_t)>& fn) override;
+  Status ReadCorrections(int64_t series_id, int64_t from_s, int64_t to_s,
+                         std::vector<Correction>* out) override;
+
+  Status Commit(const FlushBatch& batch) override;
+
+  int64_t DiskBytes() override;
+
+  // Tests: the first column of the first row of `sql` run on the write connection, as text
+  // ("" when there is no row).
+  Result<std::string> QueryForTesting(std::string_view sql);
+
+  class Conn;  // a connection with its prepared-statement cache; defined in the .cc
+
+ private:
+  struct LogWriter;  // one AppendLog call waiting in log_queue_
+
+  SqliteStore(std::string path, std::unique_ptr<Conn> writer, std::unique_ptr<Conn> reader);
+  Conn& reader() { return reader_ ? *reader_ : *writer_; }
+  // Writes the payloads of `group` in one transaction and sets each writer's result.
+  void CommitLogGroup(const std::vector<LogWriter*>& group);
+
+  std::string path_;
+  std::unique_ptr<Conn> writer_;
+  std::unique_ptr<Conn> reader_;  // null for ":memory:" (one connection serves both)
+
+  std::mutex log_mu_;                 // guards log_queue_ and the writers' done flags
+  std::deque<LogWriter*> log_queue_;  // front: the writer committing the current group
+};
+
+// Tests: creates a new database file at `path` holding schema `version` (1..kSchemaVersion)
+// exactly as the build that introduced that version wrote it.
+Status CreateSqliteAtVersionForTesting(const std::string& path, int32_t version);
+// Tests: runs `sql` (one or more statements) on the file at `path` with a plain connection.
+Status ExecSqliteForTesting(const std::string& path, std::string_view sql);
+
+}  // namespace zp::store

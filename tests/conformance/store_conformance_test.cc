@@ -1,0 +1,1005 @@
+// The Store conformance suite: one TEST_P suite run against every backend, plus the checks that
+// only make sense for one backend (SQLite schema versions and crash durability, memory names).
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "src/store/sqlite/sqlite_store.h"
+#include "zp/store/store.h"
+#include "zp/units/units.h"
+
+namespace zp::store {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAreArray;
+
+// ---- fixtures and builders.
+
+std::string MakeTempDir() {
+  std::string tmpl = ::testing::TempDir() + "zp-store-XXXXXX";
+  char* dir = mkdtemp(tmpl.data());
+  EXPECT_NE(dir, nullptr);
+  return tmpl;
+}
+
+model::Zone MakeZone(std::string code, std::string name = "第一网格") {
+  model::Zone z;
+  z.code = std::move(code);
+  z.name = std::move(name);
+  z.officer = "王芳";
+  z.officer_contact = "+86 24 1234 5678";
+  return z;
+}
+
+model::Enterprise MakeEnterprise(std::string code) {
+  model::Enterprise e;
+  e.code = std::move(code);
+  e.name = "沈阳某某机械制造有限公司";
+  e.industry_code = "C3670";
+  e.land_area_mu = 123.25;
+  e.zone_code = "Z01";
+  e.key_energy_user = true;
+  return e;
+}
+
+model::Meter MakeMeter(std::string code) {
+  model::Meter m;
+  m.code = std::move(code);
+  m.name = "1号变压器总表";
+  m.enterprise_code = "91210106MA0XXXXX1X";
+  m.carrier = units::Carrier::kNaturalGas;
+  m.unit = "Nm3";
+  m.kind = model::MeterKind::kCumulative;
+  m.flow = model::MeterFlow::kGeneration;
+  m.interval_s = 3600;
+  m.register_digits = 8;
+  m.multiplier = 0.5;
+  m.parent_code = "MAIN";
+  m.formula = "+A-B";
+  return m;
+}
+
+Chunk MakeChunk(int64_t series_id, int32_t day, std::string data, double sum = 1.5,
+                int32_t resolution_s = 0) {
+  Chunk c;
+  c.series_id = series_id;
+  c.day = day;
+  c.resolution_s = resolution_s;
+  c.data = std::move(data);
+  c.count = static_cast<int32_t>(c.data.size());
+  c.sum = sum;
+  c.flagged = day % 3;
+  c.suspect_zero = day % 5;
+  return c;
+}
+
+Chunk Rollup(Chunk c) {
+  c.data.clear();
+  return c;
+}
+
+std::vector<std::tuple<int64_t, std::string>> ReadAllLog(Store& store) {
+  std::vector<std::tuple<int64_t, std::string>> out;
+  Status s = store.ReadLog([&](int64_t seq, std::string_view payload) {
+    out.emplace_back(seq, std::string(payload));
+    return Status::OK();
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+std::vector<Chunk> Rollups(Store& store, std::vector<int64_t> ids, int32_t from, int32_t to) {
+  std::vector<Chunk> out;
+  Status s = store.ReadDailyRollups(ids, from, to, [&](const Chunk& c) { out.push_back(c); });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+std::vector<MonthSum> Months(Store& store, std::vector<int64_t> ids, int32_t from, int32_t to) {
+  std::vector<MonthSum> out;
+  Status s = store.ReadMonthSums(ids, from, to, [&](const MonthSum& m) { out.push_back(m); });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+std::vector<Chunk> Chunks(Store& store, int64_t series_id, int32_t from, int32_t to) {
+  std::vector<Chunk> out;
+  Status s = store.ReadChunks(series_id, from, to, &out);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+class StoreConformanceTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    static std::atomic<int> counter{0};
+    if (GetParam() == "memory") {
+      memory_name_ = "conformance-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
+      url_ = "memory:" + memory_name_;
+    } else {
+      dir_ = MakeTempDir();
+      url_ = "sqlite:" + dir_ + "/park.zpdb";
+    }
+    Reopen();
+  }
+  void TearDown() override {
+    store_.reset();
+    if (!memory_name_.empty()) DropMemoryStore(memory_name_);
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+  // Closes the store and opens the same one again (same file, or same memory name).
+  void Reopen() {
+    store_.reset();
+    auto opened = OpenStore(url_);
+    ASSERT_TRUE(opened.ok()) << opened.error().ToString();
+    store_ = std::move(*opened);
+  }
+  Store& store() { return *store_; }
+
+  std::string url_;
+  std::string memory_name_;
+  std::string dir_;
+  std::unique_ptr<Store> store_;
+};
+
+// ---- backend and park.
+
+TEST_P(StoreConformanceTest, ReportsItsBackend) {
+  EXPECT_EQ(store().backend(), GetParam());
+  if (GetParam() == "memory") {
+    EXPECT_EQ(store().DiskBytes(), 0);
+  } else {
+    EXPECT_GT(store().DiskBytes(), 0);
+  }
+}
+
+TEST_P(StoreConformanceTest, ParkIsAbsentThenPutAndReplaced) {
+  auto none = store().GetPark();
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+
+  model::Park park{"沈阳经济技术开发区", "辽宁", "Asia/Shanghai", "northeast", 90};
+  ASSERT_TRUE(store().PutPark(park).ok());
+  auto got = store().GetPark();
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ(**got, park);
+
+  park.raw_retention_days = 0;
+  park.name = "Renamed";
+  ASSERT_TRUE(store().PutPark(park).ok());
+  EXPECT_EQ(**store().GetPark(), park);
+}
+
+// ---- registry.
+
+TEST_P(StoreConformanceTest, ZoneCrud) {
+  auto id1 = store().InsertZone(MakeZone("Z01"));
+  auto id2 = store().InsertZone(MakeZone("Z02", "第二网格"));
+  ASSERT_TRUE(id1.ok() && id2.ok());
+  EXPECT_GT(*id1, 0);
+  EXPECT_NE(*id1, *id2);
+
+  auto dup = store().InsertZone(MakeZone("Z01", "other"));
+  EXPECT_EQ(dup.error().code(), StatusCode::kAlreadyExists);
+  EXPECT_THAT(dup.error().message(), HasSubstr("Z01"));
+
+  model::Zone z1 = MakeZone("Z01");
+  z1.id = *id1;
+  model::Zone z2 = MakeZone("Z02", "第二网格");
+  z2.id = *id2;
+  EXPECT_THAT(*store().ListZones(), ElementsAre(z1, z2));
+
+  model::Zone changed = MakeZone("Z01", "新名字");
+  changed.officer = "李雷";
+  changed.id = 999;  // ignored: rows are addressed by code
+  ASSERT_TRUE(store().UpdateZone(changed).ok());
+  changed.id = *id1;
+  EXPECT_THAT(*store().ListZones(), ElementsAre(changed, z2));
+
+  EXPECT_EQ(store().UpdateZone(MakeZone("Z99")).code(), StatusCode::kNotFound);
+  EXPECT_EQ(store().DeleteZone("Z99").code(), StatusCode::kNotFound);
+  ASSERT_TRUE(store().DeleteZone("Z01").ok());
+  EXPECT_EQ(store().DeleteZone("Z01").code(), StatusCode::kNotFound);
+  EXPECT_THAT(*store().ListZones(), ElementsAre(z2));
+
+  // Ids are never reused, even for the code of a deleted row.
+  ASSERT_TRUE(store().DeleteZone("Z02").ok());
+  auto id3 = store().InsertZone(MakeZone("Z01"));
+  ASSERT_TRUE(id3.ok());
+  EXPECT_GT(*id3, *id2);
+}
+
+TEST_P(StoreConformanceTest, EnterpriseCrud) {
+  model::Enterprise a = MakeEnterprise("91210106MA0XXXXX1X");
+  model::Enterprise b = MakeEnterprise("912101007XXXXXXXX5");
+  b.key_energy_user = false;
+  b.land_area_mu = 0;
+  b.zone_code = "";
+  auto ida = store().InsertEnterprise(a);
+  auto idb = store().InsertEnterprise(b);
+  ASSERT_TRUE(ida.ok() && idb.ok());
+  a.id = *ida;
+  b.id = *idb;
+  EXPECT_THAT(*store().ListEnterprises(), ElementsAre(a, b));
+  EXPECT_EQ(store().InsertEnterprise(a).error().code(), StatusCode::kAlreadyExists);
+
+  a.name = "改名后的公司";
+  a.industry_code = "C2614";
+  a.land_area_mu = 7.125;
+  a.key_energy_user = false;
+  ASSERT_TRUE(store().UpdateEnterprise(a).ok());
+  EXPECT_THAT(*store().ListEnterprises(), ElementsAre(a, b));
+  EXPECT_EQ(store().UpdateEnterprise(MakeEnterprise("NOPE")).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(store().DeleteEnterprise(b.code).ok());
+  EXPECT_EQ(store().DeleteEnterprise(b.code).code(), StatusCode::kNotFound);
+  EXPECT_THAT(*store().ListEnterprises(), ElementsAre(a));
+}
+
+TEST_P(StoreConformanceTest, MeterCrudRoundTripsEveryField) {
+  std::vector<model::Meter> expected;
+  // Every carrier, kind and flow survives the round trip.
+  int i = 0;
+  for (const units::CarrierInfo& info : units::AllCarriers()) {
+    model::Meter m = MakeMeter("M" + std::to_string(i));
+    m.carrier = info.carrier;
+    m.unit = std::string(info.canonical_unit);
+    m.kind = static_cast<model::MeterKind>(i % 3);
+    m.flow = static_cast<model::MeterFlow>(i % 2);
+    m.multiplier = 1.0 / (i + 1);
+    auto id = store().InsertMeter(m);
+    ASSERT_TRUE(id.ok()) << id.error().ToString();
+    m.id = *id;
+    expected.push_back(m);
+    ++i;
+  }
+  EXPECT_EQ(*store().ListMeters(), expected);
+
+  auto dup = store().InsertMeter(MakeMeter("M0"));
+  EXPECT_EQ(dup.error().code(), StatusCode::kAlreadyExists);
+
+  model::Meter changed = expected[1];
+  changed.name = "renamed";
+  changed.kind = model::MeterKind::kVirtual;
+  changed.formula = "+M0-M2";
+  changed.interval_s = 900;
+  changed.register_digits = 0;
+  ASSERT_TRUE(store().UpdateMeter(changed).ok());
+  expected[1] = changed;
+  EXPECT_EQ(*store().ListMeters(), expected);
+
+  EXPECT_EQ(store().UpdateMeter(MakeMeter("ABSENT")).code(), StatusCode::kNotFound);
+  EXPECT_EQ(store().DeleteMeter("ABSENT").code(), StatusCode::kNotFound);
+  ASSERT_TRUE(store().DeleteMeter("M0").ok());
+  expected.erase(expected.begin());
+  EXPECT_EQ(*store().ListMeters(), expected);
+}
+
+TEST_P(StoreConformanceTest, CodesAreUniquePerKindOnly) {
+  ASSERT_TRUE(store().InsertZone(MakeZone("X1")).ok());
+  ASSERT_TRUE(store().InsertEnterprise(MakeEnterprise("X1")).ok());
+  ASSERT_TRUE(store().InsertMeter(MakeMeter("X1")).ok());
+}
+
+TEST_P(StoreConformanceTest, NanFieldsAreRefused) {
+  model::Meter m = MakeMeter("M1");
+  m.multiplier = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_EQ(store().InsertMeter(m).error().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(*store().ListMeters(), IsEmpty());
+}
+
+TEST_P(StoreConformanceTest, RegistryBatchInsertsEverything) {
+  std::vector<model::Zone> zones = {MakeZone("Z01"), MakeZone("Z02")};
+  std::vector<model::Enterprise> ents = {MakeEnterprise("E1"), MakeEnterprise("E2")};
+  std::vector<model::Meter> meters = {MakeMeter("M1"), MakeMeter("M2"), MakeMeter("M3")};
+  ASSERT_TRUE(store().InsertRegistryBatch(zones, ents, meters).ok());
+  auto listed = *store().ListMeters();
+  ASSERT_EQ(listed.size(), 3u);
+  for (size_t i = 0; i < listed.size(); ++i) {
+    EXPECT_GT(listed[i].id, 0);
+    meters[i].id = listed[i].id;
+  }
+  EXPECT_EQ(listed, meters);
+  EXPECT_EQ(store().ListZones()->size(), 2u);
+  EXPECT_EQ(store().ListEnterprises()->size(), 2u);
+  // Empty batches are fine.
+  EXPECT_TRUE(store().InsertRegistryBatch({}, {}, {}).ok());
+}
+
+TEST_P(StoreConformanceTest, RegistryBatchIsAllOrNothing) {
+  ASSERT_TRUE(store().InsertMeter(MakeMeter("EXISTING")).ok());
+  // A duplicate inside the batch, last in line: nothing of the batch is kept.
+  Status s = store().InsertRegistryBatch({MakeZone("Z01")}, {MakeEnterprise("E1")},
+                                         {MakeMeter("M1"), MakeMeter("M2"), MakeMeter("M1")});
+  EXPECT_EQ(s.code(), StatusCode::kAlreadyExists);
+  EXPECT_THAT(s.message(), HasSubstr("M1"));
+  EXPECT_THAT(*store().ListZones(), IsEmpty());
+  EXPECT_THAT(*store().ListEnterprises(), IsEmpty());
+  ASSERT_EQ(store().ListMeters()->size(), 1u);
+
+  // A duplicate of a stored row.
+  s = store().InsertRegistryBatch({MakeZone("Z01")}, {}, {MakeMeter("M9"), MakeMeter("EXISTING")});
+  EXPECT_EQ(s.code(), StatusCode::kAlreadyExists);
+  EXPECT_THAT(*store().ListZones(), IsEmpty());
+  EXPECT_EQ(store().ListMeters()->size(), 1u);
+
+  // The store is still usable and ids keep increasing.
+  ASSERT_TRUE(store().InsertRegistryBatch({MakeZone("Z01")}, {}, {MakeMeter("M1")}).ok());
+  EXPECT_EQ(store().ListMeters()->size(), 2u);
+}
+
+// ---- settings.
+
+TEST_P(StoreConformanceTest, Settings) {
+  auto absent = store().GetSetting("csv.mapping.default");
+  ASSERT_TRUE(absent.ok());
+  EXPECT_FALSE(absent->has_value());
+
+  ASSERT_TRUE(store().PutSetting("csv.b", "2").ok());
+  ASSERT_TRUE(store().PutSetting("csv.a", "{\"时间\": \"ts\"}").ok());
+  ASSERT_TRUE(store().PutSetting("csvx", "x").ok());
+  ASSERT_TRUE(store().PutSetting("demo", "").ok());
+  ASSERT_TRUE(store().PutSetting("csv.a", "replaced").ok());
+
+  EXPECT_EQ(**store().GetSetting("csv.a"), "replaced");
+  EXPECT_EQ(**store().GetSetting("demo"), "");
+  using KV = std::pair<std::string, std::string>;
+  EXPECT_THAT(*store().ListSettings("csv."),
+              ElementsAre(KV{"csv.a", "replaced"}, KV{"csv.b", "2"}));
+  EXPECT_THAT(*store().ListSettings("csv"),
+              ElementsAre(KV{"csv.a", "replaced"}, KV{"csv.b", "2"}, KV{"csvx", "x"}));
+  EXPECT_THAT(*store().ListSettings("nothing"), IsEmpty());
+  EXPECT_EQ(store().ListSettings("")->size(), 4u);
+
+  // Prefixes ending in 0xff bytes have no simple upper bound.
+  ASSERT_TRUE(store().PutSetting("k\xff", "1").ok());
+  ASSERT_TRUE(store().PutSetting("k\xff\x01", "2").ok());
+  ASSERT_TRUE(store().PutSetting("l", "3").ok());
+  EXPECT_THAT(*store().ListSettings("k\xff"), ElementsAre(KV{"k\xff", "1"}, KV{"k\xff\x01", "2"}));
+}
+
+// ---- ingest log.
+
+TEST_P(StoreConformanceTest, LogAppendReadTruncate) {
+  EXPECT_EQ(*store().AppendLog({}), 0);  // nothing appended yet
+  std::string binary("a\0b\xff", 4);
+  std::vector<std::string> first = {"one", binary, std::string(100000, 'x')};
+  EXPECT_EQ(*store().AppendLog(first), 3);
+  EXPECT_EQ(*store().AppendLog({}), 3);
+  EXPECT_THAT(ReadAllLog(store()),
+              ElementsAre(std::make_tuple(1, "one"), std::make_tuple(2, binary),
+                          std::make_tuple(3, std::string(100000, 'x'))));
+
+  FlushBatch truncate;
+  truncate.log_truncate_upto = 2;
+  ASSERT_TRUE(store().Commit(truncate).ok());
+  EXPECT_THAT(ReadAllLog(store()), ElementsAre(std::make_tuple(3, std::string(100000, 'x'))));
+
+  std::vector<std::string> next = {"four"};
+  EXPECT_EQ(*store().AppendLog(next), 4);
+  truncate.log_truncate_upto = 4;
+  ASSERT_TRUE(store().Commit(truncate).ok());
+  EXPECT_THAT(ReadAllLog(store()), IsEmpty());
+  // Sequence numbers keep increasing after the log was emptied, and after a reopen.
+  std::vector<std::string> five = {"five"};
+  EXPECT_EQ(*store().AppendLog(five), 5);
+  truncate.log_truncate_upto = 5;
+  ASSERT_TRUE(store().Commit(truncate).ok());
+  Reopen();
+  EXPECT_EQ(*store().AppendLog({}), 5);
+  std::vector<std::string> six = {"six", "seven"};
+  EXPECT_EQ(*store().AppendLog(six), 7);
+  EXPECT_THAT(ReadAllLog(store()),
+              ElementsAre(std::make_tuple(6, "six"), std::make_tuple(7, "seven")));
+}
+
+TEST_P(StoreConformanceTest, ReadLogStopsAtTheCallbacksError) {
+  std::vector<std::string> payloads = {"a", "b", "c"};
+  ASSERT_TRUE(store().AppendLog(payloads).ok());
+  int calls = 0;
+  Status s = store().ReadLog([&](int64_t seq, std::string_view) {
+    ++calls;
+    return seq == 2 ? DataLossError("bad entry") : Status::OK();
+  });
+  EXPECT_EQ(s.code(), StatusCode::kDataLoss);
+  EXPECT_EQ(calls, 2);
+  // The store is usable afterwards.
+  EXPECT_EQ(ReadAllLog(store()).size(), 3u);
+}
+
+TEST_P(StoreConformanceTest, ConcurrentAppendsAndReads) {
+  constexpr int kThreads = 4;
+  constexpr int kAppends = 20;
+  std::vector<std::vector<int64_t>> seqs(kThreads);
+  std::atomic<bool> failed{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kAppends; ++i) {
+        std::vector<std::string> p = {"t" + std::to_string(t), "i" + std::to_string(i)};
+        auto seq = store().AppendLog(p);
+        if (!seq.ok()) {
+          failed = true;
+          return;
+        }
+        seqs[t].push_back(*seq);
+        if (!store().ListSettings("").ok()) failed = true;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ASSERT_FALSE(failed);
+  std::set<int64_t> all;
+  for (const auto& v : seqs) {
+    EXPECT_TRUE(std::is_sorted(v.begin(), v.end()));
+    all.insert(v.begin(), v.end());
+  }
+  EXPECT_EQ(all.size(), static_cast<size_t>(kThreads * kAppends));
+  auto log = ReadAllLog(store());
+  ASSERT_EQ(log.size(), static_cast<size_t>(2 * kThreads * kAppends));
+  for (size_t i = 0; i < log.size(); ++i)
+    EXPECT_EQ(std::get<0>(log[i]), static_cast<int64_t>(i + 1));
+}
+
+// ---- chunks and rollups.
+
+TEST_P(StoreConformanceTest, ChunkUpsertAndRangeReads) {
+  std::string binary("\x00\x01\x02\xfe\xff", 5);
+  FlushBatch batch;
+  batch.chunks = {MakeChunk(1, 10, "ten"),    MakeChunk(1, 11, binary),
+                  MakeChunk(1, 12, "twelve"), MakeChunk(1, 15, "fifteen"),
+                  MakeChunk(2, 11, "other"),  MakeChunk(-3, 11, "negative id")};
+  ASSERT_TRUE(store().Commit(batch).ok());
+
+  EXPECT_THAT(Chunks(store(), 1, 11, 15), ElementsAre(batch.chunks[1], batch.chunks[2]));
+  EXPECT_THAT(Chunks(store(), 1, 0, 100),
+              ElementsAre(batch.chunks[0], batch.chunks[1], batch.chunks[2], batch.chunks[3]));
+  EXPECT_THAT(Chunks(store(), 1, 13, 15), IsEmpty());
+  EXPECT_THAT(Chunks(store(), 1, 12, 12), IsEmpty());
+  EXPECT_THAT(Chunks(store(), 3, 0, 100), IsEmpty());
+  EXPECT_THAT(Chunks(store(), -3, 0, 100), ElementsAre(batch.chunks[5]));
+
+  // Upsert replaces by (series_id, day), including with an empty (rollup-only) chunk.
+  Chunk replaced = MakeChunk(1, 11, "rewritten after a late reading", 99.25);
+  replaced.flagged = 4;
+  Chunk rollup_only = MakeChunk(1, 12, "", 7);
+  FlushBatch second;
+  second.chunks = {replaced, rollup_only};
+  ASSERT_TRUE(store().Commit(second).ok());
+  EXPECT_THAT(Chunks(store(), 1, 11, 13), ElementsAre(replaced, rollup_only));
+
+  // ReadChunks replaces the output vector's contents.
+  std::vector<Chunk> out = {MakeChunk(9, 9, "stale")};
+  ASSERT_TRUE(store().ReadChunks(2, 0, 100, &out).ok());
+  EXPECT_THAT(out, ElementsAre(batch.chunks[4]));
+}
+
+TEST_P(StoreConformanceTest, LatestChunkBeforeSkipsRollupOnlyDays) {
+  FlushBatch batch;
+  batch.chunks = {MakeChunk(1, 10, "ten"), MakeChunk(1, 12, "twelve"), MakeChunk(1, 14, ""),
+                  MakeChunk(1, 20, "twenty"), MakeChunk(2, 13, "other series")};
+  ASSERT_TRUE(store().Commit(batch).ok());
+
+  auto latest = store().LatestChunkBefore(1, 20);
+  ASSERT_TRUE(latest.ok() && latest->has_value());
+  EXPECT_EQ(**latest, batch.chunks[1]);  // day 14 holds no data
+  EXPECT_EQ(**store().LatestChunkBefore(1, 11), batch.chunks[0]);
+  EXPECT_EQ(**store().LatestChunkBefore(1, 1000), batch.chunks[3]);
+  EXPECT_FALSE(store().LatestChunkBefore(1, 10)->has_value());
+  EXPECT_EQ(**store().LatestChunkBefore(2, 100), batch.chunks[4]);
+  EXPECT_FALSE(store().LatestChunkBefore(3, 100)->has_value());
+  EXPECT_FALSE(store().LatestChunkBefore(0, 100)->has_value());
+}
+
+TEST_P(StoreConformanceTest, DailyRollupsWithAndWithoutFilter) {
+  FlushBatch batch;
+  for (int64_t s : {1, 2, 5, 7}) {
+    for (int32_t d = 100; d < 110; ++d) {
+      batch.chunks.push_back(MakeChunk(s, d, "data" + std::to_string(d), s * 1000.0 + d));
+    }
+  }
+  batch.chunks.push_back(MakeChunk(8, 50, "before"));
+  batch.chunks.push_back(MakeChunk(9, 200, "after", 1, 3600));
+  ASSERT_TRUE(store().Commit(batch).ok());
+
+  auto expect_rows = [&](const std::vector<int64_t>& ids, int32_t from, int32_t to) {
+    std::vector<Chunk> expected;
+    for (const Chunk& c : batch.chunks) {
+      bool wanted = ids.empty() || std::find(ids.begin(), ids.end(), c.series_id) != ids.end();
+      if (wanted && c.day >= from && c.day < to) expected.push_back(Rollup(c));
+    }
+    return expected;
+  };
+
+  EXPECT_THAT(Rollups(store(), {}, 102, 105), UnorderedElementsAreArray(expect_rows({}, 102, 105)));
+  EXPECT_EQ(Rollups(store(), {}, 102, 105).size(), 12u);
+  EXPECT_THAT(Rollups(store(), {}, 0, 1000), UnorderedElementsAreArray(expect_rows({}, 0, 1000)));
+  EXPECT_EQ(Rollups(store(), {}, 0, 1000).size(), 42u);
+  EXPECT_THAT(Rollups(store(), {}, 105, 105), IsEmpty());
+  EXPECT_THAT(Rollups(store(), {}, 300, 400), IsEmpty());
+  // Ids in any order, duplicated, or unknown.
+  std::vector<int64_t> ids = {7, 2, 2, 42};
+  EXPECT_THAT(Rollups(store(), ids, 108, 200),
+              UnorderedElementsAreArray(expect_rows({7, 2}, 108, 200)));
+  EXPECT_THAT(Rollups(store(), {9}, 0, 1000), ElementsAre(Rollup(batch.chunks.back())));
+  EXPECT_THAT(Rollups(store(), {42}, 0, 1000), IsEmpty());
+}
+
+TEST_P(StoreConformanceTest, DailyRollupsOfManySeries) {
+  constexpr int kSeries = 30000;
+  FlushBatch batch;
+  std::vector<int64_t> ids;
+  for (int s = 1; s <= kSeries; ++s) {
+    batch.chunks.push_back(MakeChunk(s, 20000, "x", s));
+    if (s % 2 == 0) ids.push_back(s);
+  }
+  ASSERT_TRUE(store().Commit(batch).ok());
+  double sum = 0;
+  size_t n = 0;
+  ASSERT_TRUE(store()
+                  .ReadDailyRollups(ids, 20000, 20001,
+                                    [&](const Chunk& c) {
+                                      sum += c.sum;
+                                      ++n;
+                                    })
+                  .ok());
+  EXPECT_EQ(n, ids.size());
+  EXPECT_DOUBLE_EQ(sum, 2.0 * (kSeries / 2) * (kSeries / 2 + 1) / 2);
+  EXPECT_EQ(Rollups(store(), {}, 20000, 20001).size(), static_cast<size_t>(kSeries));
+}
+
+TEST_P(StoreConformanceTest, MonthSums) {
+  FlushBatch batch;
+  for (int64_t s : {3, 4, 6}) {
+    for (int32_t m = 660; m < 672; ++m) batch.months.push_back({s, m, s + m / 1000.0, m - 600});
+  }
+  ASSERT_TRUE(store().Commit(batch).ok());
+
+  std::vector<MonthSum> all_of_665;
+  for (const MonthSum& m : batch.months) {
+    if (m.month == 665) all_of_665.push_back(m);
+  }
+  EXPECT_THAT(Months(store(), {}, 665, 666), UnorderedElementsAreArray(all_of_665));
+  EXPECT_EQ(Months(store(), {}, 0, 10000).size(), 36u);
+  EXPECT_THAT(Months(store(), {6}, 670, 700),
+              UnorderedElementsAreArray({MonthSum{6, 670, 6.67, 70}, MonthSum{6, 671, 6.671, 71}}));
+  EXPECT_THAT(Months(store(), {5}, 0, 1000), IsEmpty());
+  EXPECT_THAT(Months(store(), {3}, 700, 660), IsEmpty());
+
+  // Upsert by (series_id, month).
+  FlushBatch update;
+  update.months = {{4, 661, -12.5, 3}};
+  ASSERT_TRUE(store().Commit(update).ok());
+  EXPECT_THAT(Months(store(), {4}, 661, 662), ElementsAre(MonthSum{4, 661, -12.5, 3}));
+}
+
+TEST_P(StoreConformanceTest, ListRawChunksBefore) {
+  FlushBatch batch;
+  batch.chunks = {MakeChunk(1, 10, "raw"),
+                  MakeChunk(1, 11, ""),  // rollup only
+                  MakeChunk(1, 12, "hourly", 1, 3600),
+                  MakeChunk(2, 13, "raw"),
+                  MakeChunk(2, 14, "raw but too new"),
+                  MakeChunk(3, 5, "raw")};
+  ASSERT_TRUE(store().Commit(batch).ok());
+  std::vector<std::pair<int64_t, int32_t>> found;
+  ASSERT_TRUE(store()
+                  .ListRawChunksBefore(14, [&](int64_t s, int32_t d) { found.emplace_back(s, d); })
+                  .ok());
+  using P = std::pair<int64_t, int32_t>;
+  EXPECT_THAT(found, UnorderedElementsAreArray({P{1, 10}, P{2, 13}, P{3, 5}}));
+
+  // Once a day is rolled up to hourly it is no longer listed.
+  FlushBatch rolled;
+  rolled.chunks = {MakeChunk(1, 10, "hourly now", 1, 3600)};
+  ASSERT_TRUE(store().Commit(rolled).ok());
+  found.clear();
+  ASSERT_TRUE(store()
+                  .ListRawChunksBefore(14, [&](int64_t s, int32_t d) { found.emplace_back(s, d); })
+                  .ok());
+  EXPECT_THAT(found, UnorderedElementsAreArray({P{2, 13}, P{3, 5}}));
+}
+
+TEST_P(StoreConformanceTest, Corrections) {
+  FlushBatch batch;
+  batch.corrections = {
+      {1, 1700000900, 10, 11, "POST /write from 127.0.0.1", 1700001000},
+      {1, 1700000000, 5, 6, "csv import park.csv line 7", 1700001001},
+      {2, 1700000000, 1, 2, "other series", 1700001002},
+      {1, 1700000900, 11, 12.5, "second correction of the same reading", 1700001003},
+      {1, 1700003600, 0, 1, "later", 1700001004},
+  };
+  ASSERT_TRUE(store().Commit(batch).ok());
+
+  std::vector<Correction> out;
+  ASSERT_TRUE(store().ReadCorrections(1, 1700000000, 1700003600, &out).ok());
+  // Ascending by time; corrections of the same reading in the order they were recorded.
+  EXPECT_THAT(out, ElementsAre(batch.corrections[1], batch.corrections[0], batch.corrections[3]));
+  ASSERT_TRUE(store().ReadCorrections(1, 1700000001, 1700003601, &out).ok());
+  EXPECT_THAT(out, ElementsAre(batch.corrections[0], batch.corrections[3], batch.corrections[4]));
+  ASSERT_TRUE(store().ReadCorrections(2, 0, std::numeric_limits<int64_t>::max(), &out).ok());
+  EXPECT_THAT(out, ElementsAre(batch.corrections[2]));
+  ASSERT_TRUE(store().ReadCorrections(3, 0, std::numeric_limits<int64_t>::max(), &out).ok());
+  EXPECT_THAT(out, IsEmpty());
+}
+
+TEST_P(StoreConformanceTest, CommitIsAllOrNothing) {
+  std::vector<std::string> payloads = {"a", "b"};
+  ASSERT_TRUE(store().AppendLog(payloads).ok());
+  FlushBatch good;
+  good.chunks = {MakeChunk(1, 10, "kept")};
+  good.months = {{1, 600, 1, 1}};
+  ASSERT_TRUE(store().Commit(good).ok());
+
+  auto bad_batch = [&]() {
+    FlushBatch bad;
+    bad.chunks = {MakeChunk(1, 10, "would overwrite"), MakeChunk(1, 11, "new")};
+    bad.months = {{1, 600, 99, 9}, {1, 601, 2, 2}};
+    bad.corrections = {{1, 5, 1, 2, "src", 6}};
+    bad.log_truncate_upto = 2;
+    return bad;
+  };
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  std::vector<FlushBatch> bad_ones;
+  for (int variant = 0; variant < 5; ++variant) {
+    FlushBatch bad = bad_batch();
+    switch (variant) {
+      case 0:
+        bad.chunks.push_back(MakeChunk(2, 1, "x")), bad.chunks.back().count = -1;
+        break;
+      case 1:
+        bad.chunks.push_back(MakeChunk(2, 1, "x", nan));
+        break;
+      case 2:
+        bad.months.push_back({2, 1, nan, 1});
+        break;
+      case 3:
+        bad.months.push_back({2, 1, 1, -5});
+        break;
+      case 4:
+        bad.corrections.push_back({2, 1, 1, nan, "src", 2});
+        break;
+    }
+    bad_ones.push_back(bad);
+  }
+  for (size_t i = 0; i < bad_ones.size(); ++i) {
+    SCOPED_TRACE("variant " + std::to_string(i));
+    EXPECT_EQ(store().Commit(bad_ones[i]).code(), StatusCode::kInvalidArgument);
+    EXPECT_THAT(Chunks(store(), 1, 0, 100), ElementsAre(good.chunks[0]));
+    EXPECT_THAT(Months(store(), {1}, 0, 1000), ElementsAre(good.months[0]));
+    std::vector<Correction> corrections;
+    ASSERT_TRUE(store().ReadCorrections(1, 0, 100, &corrections).ok());
+    EXPECT_THAT(corrections, IsEmpty());
+    EXPECT_EQ(ReadAllLog(store()).size(), 2u);
+  }
+  // The same batch without the bad row goes through whole.
+  ASSERT_TRUE(store().Commit(bad_batch()).ok());
+  EXPECT_EQ(Chunks(store(), 1, 0, 100).size(), 2u);
+  EXPECT_EQ(Months(store(), {1}, 0, 1000).size(), 2u);
+  EXPECT_THAT(ReadAllLog(store()), IsEmpty());
+}
+
+TEST_P(StoreConformanceTest, ReopenSeesEverything) {
+  model::Park park{"园区", "辽宁", "Asia/Shanghai", "northeast", 30};
+  ASSERT_TRUE(store().PutPark(park).ok());
+  ASSERT_TRUE(store()
+                  .InsertRegistryBatch({MakeZone("Z01")}, {MakeEnterprise("E1")},
+                                       {MakeMeter("M1"), MakeMeter("M2")})
+                  .ok());
+  ASSERT_TRUE(store().PutSetting("demo", "1").ok());
+  std::vector<std::string> payloads = {"p1", "p2", "p3"};
+  ASSERT_TRUE(store().AppendLog(payloads).ok());
+  FlushBatch batch;
+  batch.chunks = {MakeChunk(1, 19000, "chunk"), MakeChunk(2, 19000, "", 3)};
+  batch.months = {{1, 624, 42.5, 96}};
+  batch.corrections = {{1, 1641000000, 1, 2, "src", 1641000001}};
+  batch.log_truncate_upto = 1;
+  ASSERT_TRUE(store().Commit(batch).ok());
+
+  auto zones = *store().ListZones();
+  auto enterprises = *store().ListEnterprises();
+  auto meters = *store().ListMeters();
+  Reopen();
+
+  EXPECT_EQ(**store().GetPark(), park);
+  EXPECT_EQ(*store().ListZones(), zones);
+  EXPECT_EQ(*store().ListEnterprises(), enterprises);
+  EXPECT_EQ(*store().ListMeters(), meters);
+  EXPECT_EQ(**store().GetSetting("demo"), "1");
+  EXPECT_THAT(ReadAllLog(store()), ElementsAre(std::make_tuple(2, "p2"), std::make_tuple(3, "p3")));
+  EXPECT_THAT(Chunks(store(), 1, 0, 100000), ElementsAre(batch.chunks[0]));
+  EXPECT_THAT(Rollups(store(), {}, 0, 100000),
+              UnorderedElementsAreArray({Rollup(batch.chunks[0]), Rollup(batch.chunks[1])}));
+  EXPECT_THAT(Months(store(), {}, 0, 1000), ElementsAre(batch.months[0]));
+  std::vector<Correction> corrections;
+  ASSERT_TRUE(store().ReadCorrections(1, 0, 2000000000, &corrections).ok());
+  EXPECT_THAT(corrections, ElementsAre(batch.corrections[0]));
+  // Ids continue after the reopen.
+  auto id = store().InsertMeter(MakeMeter("M3"));
+  ASSERT_TRUE(id.ok());
+  EXPECT_GT(*id, meters.back().id);
+}
+
+// Further backends register here: add their name to the list and a case to SetUp().
+INSTANTIATE_TEST_SUITE_P(Backends, StoreConformanceTest, ::testing::Values("memory", "sqlite"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
+
+// ---- OpenStore URLs and memory names.
+
+TEST(OpenStoreTest, Urls) {
+  EXPECT_EQ(OpenStore("").error().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(OpenStore("sqlite:").error().code(), StatusCode::kInvalidArgument);
+  auto pg = OpenStore("postgres://localhost/park");
+  EXPECT_EQ(pg.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(pg.error().message(), HasSubstr("postgres"));
+
+  std::string dir = MakeTempDir();
+  auto bare = OpenStore(dir + "/bare.zpdb");
+  ASSERT_TRUE(bare.ok()) << bare.error().ToString();
+  EXPECT_EQ((*bare)->backend(), "sqlite");
+  auto with_colon = OpenStore(dir + "/odd:name.db");
+  ASSERT_TRUE(with_colon.ok()) << with_colon.error().ToString();
+  EXPECT_EQ((*with_colon)->backend(), "sqlite");
+  EXPECT_TRUE(std::filesystem::exists(dir + "/odd:name.db"));
+  auto in_memory = OpenStore("sqlite::memory:");
+  ASSERT_TRUE(in_memory.ok()) << in_memory.error().ToString();
+  ASSERT_TRUE((*in_memory)->PutSetting("k", "v").ok());
+  EXPECT_EQ(**(*in_memory)->GetSetting("k"), "v");
+  EXPECT_EQ((*in_memory)->DiskBytes(), 0);
+
+  auto missing_dir = OpenStore("sqlite:" + dir + "/no/such/dir/x.zpdb");
+  EXPECT_EQ(missing_dir.error().code(), StatusCode::kNotFound);
+  bare->reset();
+  with_colon->reset();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(OpenStoreTest, MemoryNamesShareDataUntilDropped) {
+  auto a = OpenStore("memory:shared-name");
+  auto b = OpenStore("memory:shared-name");
+  auto anon1 = OpenStore("memory:");
+  auto anon2 = OpenStore("memory:");
+  ASSERT_TRUE(a.ok() && b.ok() && anon1.ok() && anon2.ok());
+  ASSERT_TRUE((*a)->PutSetting("k", "v").ok());
+  EXPECT_EQ(**(*b)->GetSetting("k"), "v");
+  ASSERT_TRUE((*anon1)->PutSetting("k", "v").ok());
+  EXPECT_FALSE((*anon2)->GetSetting("k")->has_value());
+
+  DropMemoryStore("shared-name");
+  EXPECT_EQ(**(*a)->GetSetting("k"), "v");  // open handles keep their data
+  auto c = OpenStore("memory:shared-name");
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE((*c)->GetSetting("k")->has_value());
+  DropMemoryStore("shared-name");
+}
+
+// ---- SQLite only: file format, versions, durability.
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir();
+    path_ = dir_ + "/park.zpdb";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string Schema(SqliteStore& store) {
+    return *store.QueryForTesting(
+        "SELECT group_concat(type || ' ' || name || ': ' || coalesce(sql, ''), char(10)) "
+        "FROM (SELECT * FROM sqlite_schema ORDER BY name)");
+  }
+
+  std::string dir_;
+  std::string path_;
+};
+
+TEST_F(SqliteStoreTest, NewFileIsConfiguredForDurability) {
+  auto store = SqliteStore::Open(path_);
+  ASSERT_TRUE(store.ok()) << store.error().ToString();
+  EXPECT_EQ(*(*store)->QueryForTesting("PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(*(*store)->QueryForTesting("PRAGMA synchronous"), "2");  // FULL
+  EXPECT_EQ(*(*store)->QueryForTesting("PRAGMA page_size"), "4096");
+  EXPECT_EQ(*(*store)->QueryForTesting("PRAGMA user_version"), std::to_string(kSchemaVersion));
+  EXPECT_EQ(*(*store)->QueryForTesting("SELECT value FROM meta WHERE key = 'schema_version'"),
+            std::to_string(kSchemaVersion));
+  EXPECT_EQ(*(*store)->QueryForTesting("PRAGMA application_id"), std::to_string(0x5A504442));
+}
+
+TEST_F(SqliteStoreTest, MigratesVersion1File) {
+  ASSERT_TRUE(CreateSqliteAtVersionForTesting(path_, 1).ok());
+  ASSERT_TRUE(ExecSqliteForTesting(path_, R"sql(
+      INSERT INTO zones (code, name, officer, officer_contact) VALUES ('Z01', '第一网格', '王', '');
+      INSERT INTO meters (code, name, enterprise_code, carrier, unit, kind, flow, interval_s,
+                          register_digits, multiplier, parent_code, formula)
+        VALUES ('M1', '总表', 'E1', 'electricity', 'kWh', 'cumulative', 'consumption', 900, 6,
+                80.0, '', '');
+      INSERT INTO chunks (series_id, day, resolution_s, data, count, sum)
+        VALUES (1, 19000, 0, x'0102', 96, 1234.5), (1, 19001, 3600, x'03', 24, 10);
+      INSERT INTO month_sums (series_id, month, sum, count) VALUES (1, 624, 1244.5, 120);
+      INSERT INTO settings (key, value) VALUES ('demo', 'yes');
+      INSERT INTO ingest_log (payload) VALUES (x'aa'), (x'bb');
+      DELETE FROM ingest_log WHERE seq = 1;
+  )sql")
+                  .ok());
+  {
+    auto opened = OpenStore("sqlite:" + path_);
+    ASSERT_TRUE(opened.ok()) << opened.error().ToString();
+    Store& store = **opened;
+    auto zones = *store.ListZones();
+    ASSERT_EQ(zones.size(), 1u);
+    EXPECT_EQ(zones[0].name, "第一网格");
+    auto meters = *store.ListMeters();
+    ASSERT_EQ(meters.size(), 1u);
+    EXPECT_EQ(meters[0].kind, model::MeterKind::kCumulative);
+    EXPECT_EQ(meters[0].register_digits, 6);
+    EXPECT_EQ(meters[0].multiplier, 80.0);
+
+    Chunk old_raw{1, 19000, 0, std::string("\x01\x02", 2), 96, 1234.5, 0, 0};
+    Chunk old_hourly{1, 19001, 3600, "\x03", 24, 10, 0, 0};
+    EXPECT_THAT(Chunks(store, 1, 0, 100000), ElementsAre(old_raw, old_hourly));
+    EXPECT_THAT(Months(store, {1}, 0, 1000), ElementsAre(MonthSum{1, 624, 1244.5, 120}));
+    EXPECT_EQ(**store.GetSetting("demo"), "yes");
+    EXPECT_THAT(ReadAllLog(store), ElementsAre(std::make_tuple(2, "\xbb")));
+    std::vector<std::string> payloads = {"next"};
+    EXPECT_EQ(*store.AppendLog(payloads), 3);
+
+    // The version-2 columns and table work on the migrated file.
+    FlushBatch batch;
+    batch.chunks = {Chunk{1, 19002, 0, "new", 3, 1, 2, 7}};
+    batch.corrections = {{1, 1641600000, 1, 2, "test", 1641600001}};
+    ASSERT_TRUE(store.Commit(batch).ok());
+    EXPECT_THAT(Chunks(store, 1, 19002, 19003), ElementsAre(batch.chunks[0]));
+    std::vector<Correction> corrections;
+    ASSERT_TRUE(store.ReadCorrections(1, 0, 2000000000, &corrections).ok());
+    EXPECT_THAT(corrections, ElementsAre(batch.corrections[0]));
+  }
+  // The migrated file has exactly the schema of a new one.
+  auto migrated = SqliteStore::Open(path_);
+  ASSERT_TRUE(migrated.ok());
+  EXPECT_EQ(*(*migrated)->QueryForTesting("PRAGMA user_version"), "2");
+  EXPECT_EQ(*(*migrated)->QueryForTesting("SELECT value FROM meta WHERE key = 'schema_version'"),
+            "2");
+  auto fresh = SqliteStore::Open(dir_ + "/fresh.zpdb");
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(Schema(**migrated), Schema(**fresh));
+  EXPECT_THAT(Schema(**fresh), HasSubstr("corrections"));
+}
+
+TEST_F(SqliteStoreTest, RefusesNewerSchema) {
+  ASSERT_TRUE(OpenStore("sqlite:" + path_).ok());
+  ASSERT_TRUE(ExecSqliteForTesting(path_, "PRAGMA user_version = 3").ok());
+  auto opened = OpenStore("sqlite:" + path_);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(opened.error().message(),
+            "database written by a newer zeropark (schema 3, this build knows 2)");
+}
+
+TEST_F(SqliteStoreTest, RefusesForeignDatabase) {
+  ASSERT_TRUE(ExecSqliteForTesting(
+                  path_, "CREATE TABLE readings (ts, v); INSERT INTO readings VALUES (1, 2)")
+                  .ok());
+  auto opened = OpenStore("sqlite:" + path_);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(opened.error().message(), HasSubstr("not a zeropark database"));
+  // Left untouched: still a rollback-journal file with only its own table.
+  EXPECT_FALSE(std::filesystem::exists(path_ + "-wal"));
+  ASSERT_TRUE(ExecSqliteForTesting(path_, "INSERT INTO readings VALUES (3, 4)").ok());
+}
+
+TEST_F(SqliteStoreTest, RefusesGarbageFile) {
+  std::string garbage;
+  for (int i = 0; i < 8192; ++i) garbage.push_back(static_cast<char>((i * 131 + 7) % 251));
+  {
+    std::ofstream f(path_, std::ios::binary);
+    f << garbage;
+  }
+  auto opened = OpenStore(path_);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(opened.error().message(), HasSubstr("not a zeropark database"));
+  std::ifstream f(path_, std::ios::binary);
+  std::string after((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(after, garbage);
+}
+
+TEST_F(SqliteStoreTest, EmptyFileBecomesADatabase) {
+  { std::ofstream f(path_); }
+  auto opened = OpenStore(path_);
+  ASSERT_TRUE(opened.ok()) << opened.error().ToString();
+  ASSERT_TRUE((*opened)->PutSetting("k", "v").ok());
+}
+
+// Concurrent appends are group-committed; a payload that fails must fail only its own call.
+TEST_F(SqliteStoreTest, GroupCommitIsolatesAFailingAppend) {
+  auto store = SqliteStore::Open(path_);
+  ASSERT_TRUE(store.ok());
+  // A connection-local trigger stands in for any per-payload failure.
+  ASSERT_TRUE((*store)
+                  ->QueryForTesting("CREATE TEMP TRIGGER refuse BEFORE INSERT ON ingest_log "
+                                    "WHEN NEW.payload = CAST('bad' AS BLOB) "
+                                    "BEGIN SELECT RAISE(ABORT, 'refused payload'); END")
+                  .ok());
+  constexpr int kThreads = 6;
+  constexpr int kAppends = 15;
+  std::atomic<int> failures{0};
+  std::atomic<int> unexpected{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kAppends; ++i) {
+        bool bad = t == 0 && i % 3 == 0;
+        std::vector<std::string> p = {"ok", bad ? "bad" : "ok"};
+        auto seq = (*store)->AppendLog(p);
+        if (bad != !seq.ok()) ++unexpected;
+        if (!seq.ok()) {
+          ++failures;
+          if (seq.error().code() != StatusCode::kInvalidArgument) ++unexpected;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(unexpected, 0);
+  EXPECT_EQ(failures, 5);
+  auto log = ReadAllLog(**store);
+  EXPECT_EQ(log.size(), static_cast<size_t>(2 * (kThreads * kAppends - 5)));
+  for (const auto& [seq, payload] : log) EXPECT_EQ(payload, "ok");
+}
+
+// Acknowledged means durable: an AppendLog that returned survives a kill -9 of the process.
+TEST_F(SqliteStoreTest, AcknowledgedLogSurvivesKill9) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    close(fds[0]);
+    auto opened = OpenStore("sqlite:" + path_);
+    if (!opened.ok()) _exit(2);
+    std::vector<std::string> payloads = {"acknowledged-1", "acknowledged-2"};
+    auto seq = (*opened)->AppendLog(payloads);
+    if (!seq.ok() || *seq != 2) _exit(3);
+    char ack = 'k';
+    if (write(fds[1], &ack, 1) != 1) _exit(4);
+    while (true) pause();
+  }
+  close(fds[1]);
+  char ack = 0;
+  ASSERT_EQ(read(fds[0], &ack, 1), 1);
+  close(fds[0]);
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  int wstatus = 0;
+  ASSERT_EQ(waitpid(pid, &wstatus, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(wstatus));
+  // The child never closed its connections: the entries live only in the WAL.
+  ASSERT_TRUE(std::filesystem::exists(path_ + "-wal"));
+
+  auto reopened = OpenStore("sqlite:" + path_);
+  ASSERT_TRUE(reopened.ok()) << reopened.error().ToString();
+  EXPECT_THAT(ReadAllLog(**reopened), ElementsAre(std::make_tuple(1, "acknowledged-1"),
+                                                  std::make_tuple(2, "acknowledged-2")));
+}
+
+}  // namespace
+}  // namespace zp::store
