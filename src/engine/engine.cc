@@ -105,6 +105,9 @@ class MeterIndexImpl : public MeterIndex {
 struct SeriesInfo {
   tsdb::SeriesSpec spec;
   units::Carrier carrier = units::Carrier::kElectricity;
+  // Runs of exact zeros at least this long are suspected gaps. Generation meters (PV) are zero
+  // every night, so only a whole day of zeros is suspect for them.
+  int64_t suspect_zero_run_s = 0;
 };
 
 // A registry snapshot: immutable once built, swapped as a whole on change.
@@ -119,6 +122,9 @@ struct Registry {
   std::shared_ptr<const MeterIndexImpl> index;
 };
 
+// Minimum duration of a run of exact zeros reported as a suspected gap.
+constexpr int64_t kSuspectZeroRunS = 3 * 3600;
+
 Result<SeriesInfo> MakeSeriesInfo(const model::Meter& m) {
   ZP_ASSIGN_OR_RETURN(const units::Unit* unit, units::FindUnit(m.unit));
   const units::CarrierInfo& ci = units::GetCarrierInfo(m.carrier);
@@ -130,11 +136,10 @@ Result<SeriesInfo> MakeSeriesInfo(const model::Meter& m) {
   info.spec.register_digits = m.register_digits;
   info.spec.scale = m.multiplier * factor;
   info.carrier = m.carrier;
+  info.suspect_zero_run_s =
+      m.flow == model::MeterFlow::kGeneration ? kSecondsPerDay - m.interval_s : kSuspectZeroRunS;
   return info;
 }
-
-// Minimum duration of a run of exact zeros reported as a suspected gap.
-constexpr int64_t kSuspectZeroRunS = 3 * 3600;
 
 class EngineImpl final : public Engine {
  public:
@@ -1099,7 +1104,7 @@ class EngineImpl final : public Engine {
     tsdb::RollupResult r = tsdb::ComputeHourly(pts, info.spec, reg.zone, from_s, to_s);
     for (const tsdb::HourSum& h : r.hours) c.sum += h.sum;
     c.flagged = static_cast<int32_t>(r.flagged.size());
-    c.suspect_zero = tsdb::CountSuspectZeros(own, info.spec.interval_s, kSuspectZeroRunS);
+    c.suspect_zero = tsdb::CountSuspectZeros(own, info.spec.interval_s, info.suspect_zero_run_s);
     return c;
   }
 

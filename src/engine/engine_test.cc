@@ -361,3 +361,28 @@ TEST_F(EngineTest, SqliteBackendRoundTrip) {
 
 }  // namespace
 }  // namespace zp::engine
+
+namespace zp::engine {
+namespace {
+
+TEST_F(EngineTest, NightZerosOfGenerationMetersAreNotSuspectedGaps) {
+  model::Meter pv = MakeMeter("A-PV", ent_a_.code);
+  pv.flow = model::MeterFlow::kGeneration;
+  ASSERT_TRUE(engine_->PutMeter(pv, true).ok());
+  std::vector<ReadingIn> rs;
+  for (int i = 0; i < 96; ++i) {
+    const bool day = i >= 28 && i < 72;  // 07:00-18:00
+    rs.push_back({Id("A-PV"), kJan1 + i * 900, day ? 3.0 : 0.0});
+  }
+  for (int i = 0; i < 96; ++i) rs.push_back({Id("A-PV"), kJan1 + kDay + i * 900, 0.0});
+  ASSERT_TRUE(engine_->Write(rs, "t").ok());
+  ASSERT_TRUE(engine_->Flush().ok());
+  const int32_t day = engine_->zone().LocalDay(kJan1);
+  auto c = engine_->Completeness(std::vector<std::string>{"A-PV"}, day, day + 2);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ((*c)[0].suspect_zero, 0) << "a PV night is not a gap";
+  EXPECT_EQ((*c)[1].suspect_zero, 96) << "a whole day without generation is suspect";
+}
+
+}  // namespace
+}  // namespace zp::engine
