@@ -1,0 +1,52 @@
+#pragma once
+
+// Shared pieces of the `zeropark` subcommands: opening the database, printing tables and errors.
+// Each Add*Commands function registers its subcommands on the app; a subcommand's callback stores
+// the work to run in *run, which main() calls after parsing.
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "zp/base/result.h"
+#include "zp/engine/engine.h"
+
+namespace zp::cli {
+
+// The work a parsed command line asks for; returns the process exit code.
+using Runner = std::function<int()>;
+
+inline constexpr const char* kDefaultDb = "./zeropark.zpdb";
+inline constexpr const char* kDefaultDemoDb = "./zeropark-demo.zpdb";
+
+// Opens the engine on a database path or store URL ("memory:", "sqlite:PATH", PATH).
+Result<std::unique_ptr<engine::Engine>> OpenEngine(const std::string& db, bool background);
+
+// Adds `--db PATH` to a subcommand.
+void AddDbOption(CLI::App* app, std::string* db, const char* default_db = kDefaultDb);
+
+// Prints "error: <message>" on stderr; returns 1.
+int Fail(const Status& status);
+int Fail(std::string_view message);
+
+// Prints rows as an aligned table (CJK characters count two columns) or as CSV.
+void PrintTable(const std::vector<std::string>& header,
+                const std::vector<std::vector<std::string>>& rows, bool csv);
+// A CSV field, quoted when needed.
+std::string CsvField(std::string_view s);
+// Shortest round-trip text of a number.
+std::string Num(double v);
+
+bool StderrIsTerminal();
+
+// Registration of the subcommand groups.
+void AddServeCommands(CLI::App& app, Runner* run);     // serve, demo
+void AddImportCommand(CLI::App& app, Runner* run);     // import
+void AddRegistryCommands(CLI::App& app, Runner* run);  // registry, park, zone, enterprise, meter
+void AddQueryCommands(CLI::App& app, Runner* run);     // query, readings, completeness,
+                                                       // corrections, flush, version
+
+}  // namespace zp::cli

@@ -1,0 +1,192 @@
+// `zeropark serve` and `zeropark demo`.
+
+#include <fmt/format.h>
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+#include <ctime>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include "cli.h"
+#include "zp/base/logging.h"
+#include "zp/demo/demo.h"
+#include "zp/server/server.h"
+
+namespace zp::cli {
+namespace {
+
+struct ServeArgs {
+  std::string db;
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  int threads = 0;
+};
+
+struct DemoArgs {
+  ServeArgs serve;
+  uint64_t seed = demo::DemoOptions{}.seed;
+  int32_t enterprises = demo::DemoOptions{}.enterprises;
+  int32_t year = demo::DemoOptions{}.year;
+  int32_t days = demo::DemoOptions{}.days;
+  bool no_serve = false;
+};
+
+void AddListenOptions(CLI::App* sub, ServeArgs* args) {
+  sub->add_option("--host", args->host, "address to listen on / 监听地址")->capture_default_str();
+  sub->add_option("--port", args->port, "port to listen on, 0 = any / 端口")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  sub->add_option("--threads", args->threads, "HTTP worker threads, 0 = automatic / 工作线程数")
+      ->check(CLI::Range(0, 1024));
+}
+
+// SIGINT and SIGTERM, blocked in the calling thread and so in every thread it starts afterwards
+// (the engine's, the server's): ServeUntilSignal waits for them with sigwait.
+sigset_t BlockStopSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+// Serves until SIGINT or SIGTERM, then stops the server and flushes the engine. The signals must
+// have been blocked (BlockStopSignals) before any thread was started.
+int ServeUntilSignal(engine::Engine& engine, const ServeArgs& args) {
+  const sigset_t signals = BlockStopSignals();
+
+  server::ServerOptions options;
+  options.host = args.host;
+  options.port = args.port;
+  options.threads = args.threads;
+  Result<std::unique_ptr<server::Server>> server = server::Server::Start(engine, options);
+  if (!server.ok()) return Fail(server.error());
+  const model::Park park = engine.GetPark();
+  const std::string host =
+      args.host.find(':') != std::string::npos ? "[" + args.host + "]" : args.host;
+  fmt::print(stderr,
+             "zeropark {} serving {} at http://{}:{}/ (database {})\n"
+             "正在服务, 按 Ctrl-C 停止 / press Ctrl-C to stop\n",
+             server::Version(), park.name.empty() ? "the park" : park.name, host, (*server)->port(),
+             args.db);
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  fmt::print(stderr, "stopping (signal {}) ...\n", signal_number);
+  (*server)->Stop();
+  if (Status s = engine.Flush(); !s.ok()) return Fail(s.WithContext("final flush"));
+  return 0;
+}
+
+int RunServe(const ServeArgs& args) {
+  BlockStopSignals();  // before the engine starts its thread
+  Result<std::unique_ptr<engine::Engine>> engine = OpenEngine(args.db, /*background=*/true);
+  if (!engine.ok()) return Fail(engine.error());
+  return ServeUntilSignal(**engine, args);
+}
+
+int RunDemo(const DemoArgs& args) {
+  const sigset_t signals = BlockStopSignals();  // before the engine starts its thread
+  Result<std::unique_ptr<engine::Engine>> engine = OpenEngine(args.serve.db, /*background=*/true);
+  if (!engine.ok()) return Fail(engine.error());
+  Result<std::optional<std::string>> marker = (*engine)->GetSetting(demo::kDemoCreatedSetting);
+  if (!marker.ok()) return Fail(marker.error());
+  if (marker->has_value()) {
+    fmt::print(stderr,
+               "demo park already in {}; generation options are ignored (delete the file to "
+               "regenerate) / 演示园区已存在\n",
+               args.serve.db);
+  } else if (!(*engine)->ListZones().empty() || !(*engine)->ListMeters().empty()) {
+    return Fail(fmt::format(
+        "{} holds a registry but no finished demo park (an interrupted demo run, or not a demo "
+        "database); delete it or choose another --db / 数据库不是完整的演示园区",
+        args.serve.db));
+  } else {
+    demo::DemoOptions options;
+    options.seed = args.seed;
+    options.enterprises = args.enterprises;
+    options.year = args.year;
+    options.days = args.days;
+    const bool tty = StderrIsTerminal();
+    int last_percent = -1;
+    options.progress = [&](std::string_view stage, int64_t done, int64_t total) {
+      if (stage != "readings") {
+        fmt::print(stderr, "demo: {} done / 档案已生成\n", stage);
+        return;
+      }
+      const int percent = total > 0 ? static_cast<int>(done * 100 / total) : 100;
+      if (percent == last_percent) return;
+      last_percent = percent;
+      if (tty) {
+        fmt::print(stderr, "\rdemo: readings day {}/{} ({}%) / 生成读数", done, total, percent);
+        if (done == total) fmt::print(stderr, "\n");
+      } else if (percent % 10 == 0) {
+        fmt::print(stderr, "demo: readings day {}/{} ({}%)\n", done, total, percent);
+      }
+    };
+    fmt::print(stderr,
+               "generating the demo park in {} (seed {}, {} enterprises, {} days from {}-01-01) "
+               "/ 正在生成演示园区\n",
+               args.serve.db, args.seed, args.enterprises, args.days, args.year);
+    // Generate on a worker so that Ctrl-C (blocked for the serving phase) still interrupts.
+    std::optional<Result<demo::DemoSummary>> built;
+    std::atomic<bool> finished{false};
+    std::thread worker([&] {
+      built.emplace(demo::BuildDemoPark(**engine, options));
+      finished = true;
+    });
+    while (!finished) {
+      const timespec tick{0, 100'000'000};
+      if (sigtimedwait(&signals, nullptr, &tick) > 0) {
+        fmt::print(stderr,
+                   "\ninterrupted: {} holds an incomplete demo park; delete it before the next "
+                   "run / 已中断, 请删除不完整的数据库\n",
+                   args.serve.db);
+        std::_Exit(130);
+      }
+    }
+    worker.join();
+    const Result<demo::DemoSummary>& summary = *built;
+    if (!summary.ok()) return Fail(summary.error());
+    fmt::print(stderr,
+               "demo park ready: {} zones, {} enterprises, {} meters, {} readings in {:.1f} s / "
+               "演示园区已就绪\n",
+               summary->zones, summary->enterprises, summary->meters, summary->readings,
+               summary->seconds);
+  }
+  if (args.no_serve) return 0;
+  return ServeUntilSignal(**engine, args.serve);
+}
+
+}  // namespace
+
+void AddServeCommands(CLI::App& app, Runner* run) {
+  auto serve_args = std::make_shared<ServeArgs>();
+  CLI::App* serve = app.add_subcommand("serve", "serve the HTTP API / 启动 HTTP 服务");
+  AddDbOption(serve, &serve_args->db);
+  AddListenOptions(serve, serve_args.get());
+  serve->callback([serve_args, run] { *run = [serve_args] { return RunServe(*serve_args); }; });
+
+  auto demo_args = std::make_shared<DemoArgs>();
+  CLI::App* demo = app.add_subcommand(
+      "demo", "create a demo park (first run) and serve it / 生成演示园区并启动服务");
+  AddDbOption(demo, &demo_args->serve.db, kDefaultDemoDb);
+  demo->add_option("--seed", demo_args->seed, "random seed / 随机种子")->capture_default_str();
+  demo->add_option("--enterprises", demo_args->enterprises, "number of enterprises / 企业数")
+      ->check(CLI::Range(1, 5000))
+      ->capture_default_str();
+  demo->add_option("--year", demo_args->year, "year the readings start / 起始年份")
+      ->check(CLI::Range(1990, 2100))
+      ->capture_default_str();
+  demo->add_option("--days", demo_args->days, "days of readings / 天数")
+      ->check(CLI::Range(1, 3660))
+      ->capture_default_str();
+  demo->add_flag("--no-serve", demo_args->no_serve, "only generate, do not serve / 只生成不服务");
+  AddListenOptions(demo, &demo_args->serve);
+  demo->callback([demo_args, run] { *run = [demo_args] { return RunDemo(*demo_args); }; });
+}
+
+}  // namespace zp::cli

@@ -1,0 +1,49 @@
+#pragma once
+
+// The HTTP API server over an Engine: REST JSON under /api/v1, InfluxDB line protocol at /write
+// (and /api/v2/write), a bilingual landing page at /, the OpenAPI document at
+// /api/v1/openapi.json and Prometheus metrics at /metrics. Start() binds and serves from its own
+// threads; the Engine must outlive the Server. Stop() (or the destructor) ends serving.
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "zp/base/result.h"
+#include "zp/engine/engine.h"
+
+namespace zp::server {
+
+// The zeropark version, e.g. "0.1.0".
+std::string_view Version();
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;  // 0: any free port (see Server::port())
+  int threads = 0;  // worker threads; 0: max(4, hardware threads)
+  // Request bodies larger than this (after decompression) are refused with 413.
+  size_t max_body_bytes = size_t{64} << 20;
+};
+
+class Server {
+ public:
+  // Binds host:port and starts serving. Unavailable when the address cannot be bound.
+  static Result<std::unique_ptr<Server>> Start(engine::Engine& engine, ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // The bound port (the chosen one when options.port was 0).
+  int port() const;
+  // Stops accepting, finishes requests in flight and joins the serving thread. Idempotent.
+  void Stop();
+
+  struct Impl;
+
+ private:
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace zp::server

@@ -1,0 +1,97 @@
+#pragma once
+
+// The API: the route table with its handlers over an Engine, dispatch with parameter checks and
+// a last-resort catch, and the metrics it records. Thread-safe: handlers share only the Engine
+// (itself thread-safe) and the Metrics.
+
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http.h"
+#include "metrics.h"
+#include "router.h"
+#include "zp/engine/engine.h"
+
+namespace zp::server {
+
+struct ApiOptions {
+  size_t max_body_bytes = size_t{64} << 20;
+  int64_t now_s = 0;  // fixed clock for tests; 0 = system clock
+};
+
+class Api {
+ public:
+  Api(engine::Engine& engine, ApiOptions options);
+
+  const Router& router() const { return router_; }
+  Metrics& metrics() { return metrics_; }
+  const ApiOptions& options() const { return options_; }
+
+  // Dispatches one request and never throws. *route is the matched route index or -1.
+  HttpResponse Handle(HttpRequest& request, int* route);
+
+ private:
+  std::vector<Route> BuildRoutes();
+  int64_t Now() const;
+
+  // Site.
+  HttpResponse Landing(const HttpRequest& r);
+  HttpResponse Health(const HttpRequest& r);
+  HttpResponse MetricsText(const HttpRequest& r);
+  HttpResponse OpenApi(const HttpRequest& r);
+  HttpResponse Carriers(const HttpRequest& r);
+  // Ingest.
+  HttpResponse WriteLineProtocol(const HttpRequest& r);
+  HttpResponse WriteJson(const HttpRequest& r);
+  HttpResponse ImportReadingsCsv(const HttpRequest& r);
+  HttpResponse ListMappings(const HttpRequest& r);
+  HttpResponse GetMapping(const HttpRequest& r);
+  HttpResponse PutMapping(const HttpRequest& r);
+  HttpResponse Flush(const HttpRequest& r);
+  // Registry.
+  HttpResponse GetPark(const HttpRequest& r);
+  HttpResponse PutPark(const HttpRequest& r);
+  HttpResponse ListZones(const HttpRequest& r);
+  HttpResponse CreateZone(const HttpRequest& r);
+  HttpResponse GetZone(const HttpRequest& r);
+  HttpResponse PutZone(const HttpRequest& r);
+  HttpResponse DeleteZone(const HttpRequest& r);
+  HttpResponse ListEnterprises(const HttpRequest& r);
+  HttpResponse CreateEnterprise(const HttpRequest& r);
+  HttpResponse GetEnterprise(const HttpRequest& r);
+  HttpResponse PutEnterprise(const HttpRequest& r);
+  HttpResponse DeleteEnterprise(const HttpRequest& r);
+  HttpResponse ListMeters(const HttpRequest& r);
+  HttpResponse CreateMeter(const HttpRequest& r);
+  HttpResponse GetMeter(const HttpRequest& r);
+  HttpResponse PutMeter(const HttpRequest& r);
+  HttpResponse DeleteMeter(const HttpRequest& r);
+  HttpResponse ImportRegistryCsv(const HttpRequest& r, std::string_view kind);
+  HttpResponse ExportRegistryCsv(const HttpRequest& r, std::string_view kind);
+  // Queries.
+  HttpResponse Readings(const HttpRequest& r);
+  HttpResponse Sums(const HttpRequest& r);
+  HttpResponse Completeness(const HttpRequest& r);
+  HttpResponse Corrections(const HttpRequest& r);
+
+  struct Examples {
+    std::string meter, enterprise, zone;
+    int32_t day = 0;  // latest local day with data of the example meter, 0 = none
+    int64_t computed_at_s = 0;
+  };
+  Examples FindExamples();
+
+  engine::Engine& engine_;
+  ApiOptions options_;
+  std::mutex examples_mutex_;
+  Examples examples_;
+  Router router_;
+  Metrics metrics_;
+  std::string openapi_json_;
+};
+
+}  // namespace zp::server

@@ -1,0 +1,358 @@
+// Query endpoints: raw readings, sums, completeness, corrections. Responses are written by hand
+// (not through a JSON DOM): they can hold hundreds of thousands of rows.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+
+#include "api.h"
+#include "json_mapping.h"
+#include "params.h"
+
+namespace zp::server {
+namespace {
+
+constexpr int64_t kDay = 86400;
+constexpr int64_t kMaxRawSpanS = 3660 * kDay;
+constexpr int64_t kMaxHourlySpanS = 3660 * kDay;
+constexpr int64_t kMaxDailySpanS = 36600 * kDay;
+constexpr int64_t kMaxRows = 2'000'000;
+
+HttpResponse CsvResponse(std::string body) {
+  HttpResponse resp;
+  resp.content_type = "text/csv; charset=utf-8";
+  resp.body = std::move(body);
+  return resp;
+}
+
+// A CSV field: quoted when it holds a delimiter, quote or line break.
+std::string CsvField(std::string_view s) {
+  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+// Sums carry floating-point noise from adding many readings (875869.5999999344): 12 significant
+// digits are far beyond any meter's precision and print it as 875869.6.
+std::string SumValue(double v) {
+  return std::isfinite(v) ? fmt::format("{:.12g}", v) : std::string("null");
+}
+
+Status BadParam(std::string_view name, std::string_view message) {
+  return InvalidArgumentError(fmt::format("query parameter '{}': {}", name, message));
+}
+
+// The meter named by `value` must exist and be physical (have readings).
+Result<engine::MeterRef> PhysicalMeter(const engine::Engine& engine, std::string_view value) {
+  std::shared_ptr<const engine::MeterIndex> index = engine.meter_index();
+  const engine::MeterRef* ref = index->Find(value);
+  if (ref == nullptr) return BadParam("meter", fmt::format("unknown meter '{}'", value));
+  if (ref->kind == model::MeterKind::kVirtual) {
+    return BadParam("meter", fmt::format("'{}' is a virtual meter and has no readings of its own; "
+                                         "use /api/v1/sums",
+                                         value));
+  }
+  return *ref;
+}
+
+// Industry prefix: an optional section letter and up to four digits ("C", "C36", "3670").
+bool IsIndustryPrefix(std::string_view s) {
+  if (s.empty() || s.size() > 5) return false;
+  size_t i = 0;
+  if (std::isalpha(static_cast<unsigned char>(s[0])) != 0) i = 1;
+  if (s.size() - i > 4) return false;
+  for (; i < s.size(); ++i) {
+    if (std::isdigit(static_cast<unsigned char>(s[i])) == 0) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+HttpResponse Api::Readings(const HttpRequest& r) {
+  const std::string meter_code(*r.Query("meter"));
+  Result<engine::MeterRef> ref = PhysicalMeter(engine_, meter_code);
+  if (!ref.ok()) return ErrorResponse(ref.error());
+  const TimeZone& zone = engine_.zone();
+  const int32_t today = zone.LocalDay(Now());
+  Result<TimeRange> range = ParseRangeParams(r, zone, zone.DayStart(today - 1),
+                                             zone.DayStart(today + 1), kMaxRawSpanS, "10 years");
+  if (!range.ok()) return ErrorResponse(range.error());
+  Result<std::vector<tsdb::Point>> points = engine_.ReadRaw(meter_code, range->from_s, range->to_s);
+  if (!points.ok()) return ErrorResponse(points.error());
+
+  if (WantsCsv(r)) {
+    std::string csv;
+    csv.reserve(points->size() * 40 + 16);
+    csv += "ts,value\n";
+    for (const tsdb::Point& p : *points) {
+      csv += FormatTimestamp(p.ts_s, zone);
+      fmt::format_to(std::back_inserter(csv), ",{}\n", p.value);
+    }
+    return CsvResponse(std::move(csv));
+  }
+  Result<model::Meter> meter = engine_.GetMeter(meter_code);
+  const double multiplier = meter.ok() ? meter->multiplier : 1.0;
+  std::string body;
+  body.reserve(points->size() * 56 + 256);
+  fmt::format_to(std::back_inserter(body),
+                 R"({{"meter":{},"unit":{},"multiplier":{},"from":"{}","to":"{}","count":{},)"
+                 R"("readings":[)",
+                 JsonString(meter_code), JsonString(ref->unit), multiplier,
+                 FormatTimestamp(range->from_s, zone), FormatTimestamp(range->to_s, zone),
+                 points->size());
+  for (size_t i = 0; i < points->size(); ++i) {
+    const tsdb::Point& p = (*points)[i];
+    fmt::format_to(std::back_inserter(body), R"({}{{"ts":"{}","value":{}}})", i == 0 ? "" : ",",
+                   FormatTimestamp(p.ts_s, zone), p.value);
+  }
+  body += "]}";
+  return JsonResponse(std::move(body));
+}
+
+HttpResponse Api::Sums(const HttpRequest& r) {
+  engine::SumQuery q;
+  if (auto by = r.Query("by")) {
+    Result<engine::GroupBy> g = engine::ParseGroupBy(*by);
+    if (!g.ok()) return ErrorResponse(BadParam("by", g.error().message()));
+    q.group_by = *g;
+  }
+  if (auto period = r.Query("period")) {
+    Result<engine::Period> p = engine::ParsePeriod(*period);
+    if (!p.ok()) return ErrorResponse(BadParam("period", p.error().message()));
+    q.period = *p;
+  }
+  const TimeZone& zone = engine_.zone();
+  const int64_t now = Now();
+  const int32_t today = zone.LocalDay(now);
+  const int32_t month = zone.LocalMonth(now);
+  int64_t default_from = 0;
+  int64_t default_to = 0;
+  int64_t max_span = kMaxInstantS - kMinInstantS;
+  std::string_view max_span_text = "the allowed range";
+  int64_t period_s = 0;
+  switch (q.period) {
+    case engine::Period::kHour:
+      default_from = zone.DayStart(today - 1);
+      default_to = zone.DayStart(today + 1);
+      max_span = kMaxHourlySpanS;
+      max_span_text = "10 years for hourly sums";
+      period_s = 3600;
+      break;
+    case engine::Period::kDay:
+      default_from = zone.DayStart(today - 30);
+      default_to = zone.DayStart(today + 1);
+      max_span = kMaxDailySpanS;
+      max_span_text = "100 years for daily sums";
+      period_s = kDay;
+      break;
+    case engine::Period::kMonth:
+      default_from = zone.MonthStart(month - 11);
+      default_to = zone.MonthStart(month + 1);
+      period_s = 28 * kDay;
+      break;
+    case engine::Period::kYear:
+      default_from = zone.MonthStart(month - month % 12 - 48);
+      default_to = zone.MonthStart(month - month % 12 + 12);
+      period_s = 365 * kDay;
+      break;
+  }
+  Result<TimeRange> range =
+      ParseRangeParams(r, zone, default_from, default_to, max_span, max_span_text);
+  if (!range.ok()) return ErrorResponse(range.error());
+  q.from_s = range->from_s;
+  q.to_s = range->to_s;
+
+  q.meters = r.QueryList("meter");
+  {
+    std::shared_ptr<const engine::MeterIndex> index = engine_.meter_index();
+    for (const std::string& m : q.meters) {
+      if (index->Find(m) == nullptr) {
+        return ErrorResponse(BadParam("meter", fmt::format("unknown meter '{}'", m)));
+      }
+    }
+  }
+  q.enterprises = r.QueryList("enterprise");
+  for (const std::string& e : q.enterprises) {
+    if (!engine_.GetEnterprise(e).ok()) {
+      return ErrorResponse(BadParam("enterprise", fmt::format("unknown enterprise '{}'", e)));
+    }
+  }
+  q.zones = r.QueryList("zone");
+  for (const std::string& z : q.zones) {
+    if (!engine_.GetZone(z).ok()) {
+      return ErrorResponse(BadParam("zone", fmt::format("unknown zone '{}'", z)));
+    }
+  }
+  if (auto carrier = r.Query("carrier")) {
+    Result<units::Carrier> c = units::ParseCarrier(*carrier);
+    if (!c.ok()) return ErrorResponse(BadParam("carrier", c.error().message()));
+    q.carrier = *c;
+  }
+  if (auto industry = r.Query("industry")) {
+    if (!IsIndustryPrefix(*industry)) {
+      return ErrorResponse(BadParam(
+          "industry",
+          fmt::format("'{}' is not an industry code prefix such as C, C36 or C3670", *industry)));
+    }
+    q.industry_prefix = std::string(*industry);
+    if (std::islower(static_cast<unsigned char>(q.industry_prefix[0])) != 0) {
+      q.industry_prefix[0] = static_cast<char>(std::toupper(q.industry_prefix[0]));
+    }
+  }
+  Result<bool> include_generation = ParseBoolParam(r, "include_generation", false);
+  if (!include_generation.ok()) return ErrorResponse(include_generation.error());
+  q.include_generation = *include_generation;
+
+  // Refuse queries whose answer would be unreasonably large.
+  const int64_t periods = (q.to_s - q.from_s + period_s - 1) / period_s;
+  int64_t groups = 1;
+  switch (q.group_by) {
+    case engine::GroupBy::kMeter:
+      groups = !q.meters.empty()          ? static_cast<int64_t>(q.meters.size())
+               : periods * 100 > kMaxRows ? static_cast<int64_t>(engine_.ListMeters().size())
+                                          : 1;
+      break;
+    case engine::GroupBy::kEnterprise:
+      groups = !q.enterprises.empty()     ? static_cast<int64_t>(q.enterprises.size())
+               : periods * 100 > kMaxRows ? static_cast<int64_t>(engine_.ListEnterprises().size())
+                                          : 1;
+      break;
+    case engine::GroupBy::kZone:
+      groups = !q.zones.empty() ? static_cast<int64_t>(q.zones.size())
+                                : static_cast<int64_t>(engine_.ListZones().size());
+      break;
+    case engine::GroupBy::kCarrier:
+    case engine::GroupBy::kPark:
+      groups = q.carrier.has_value() ? 1 : static_cast<int64_t>(units::AllCarriers().size());
+      break;
+  }
+  if (periods * std::max<int64_t>(groups, 1) > kMaxRows) {
+    return ErrorResponse(InvalidArgumentError(fmt::format(
+        "query parameters 'from'/'to': the answer would have about {} rows ({} groups x {} "
+        "periods), more than {}; shorten the range, use a longer period or filter",
+        periods * groups, groups, periods, kMaxRows)));
+  }
+
+  Result<std::vector<engine::SumRow>> rows = engine_.Sums(q);
+  if (!rows.ok()) return ErrorResponse(rows.error());
+
+  if (WantsCsv(r)) {
+    std::string csv = "group,carrier,unit,period,value,readings\n";
+    csv.reserve(rows->size() * 72 + csv.size());
+    for (const engine::SumRow& row : *rows) {
+      const units::CarrierInfo& info = units::GetCarrierInfo(row.carrier);
+      fmt::format_to(std::back_inserter(csv), "{},{},{},{},{},{}\n", CsvField(row.group), info.code,
+                     info.canonical_unit, FormatTimestamp(row.period_start_s, zone),
+                     SumValue(row.value), row.readings);
+    }
+    return CsvResponse(std::move(csv));
+  }
+  std::string body;
+  body.reserve(rows->size() * 128 + 256);
+  fmt::format_to(std::back_inserter(body),
+                 R"({{"by":"{}","period":"{}","from":"{}","to":"{}","count":{},"rows":[)",
+                 engine::GroupByName(q.group_by), engine::PeriodName(q.period),
+                 FormatTimestamp(q.from_s, zone), FormatTimestamp(q.to_s, zone), rows->size());
+  for (size_t i = 0; i < rows->size(); ++i) {
+    const engine::SumRow& row = (*rows)[i];
+    const units::CarrierInfo& info = units::GetCarrierInfo(row.carrier);
+    fmt::format_to(std::back_inserter(body),
+                   R"({}{{"group":{},"carrier":"{}","unit":"{}","period":"{}","value":{},)"
+                   R"("readings":{}}})",
+                   i == 0 ? "" : ",", JsonString(row.group), info.code, info.canonical_unit,
+                   FormatTimestamp(row.period_start_s, zone), SumValue(row.value), row.readings);
+  }
+  body += "]}";
+  return JsonResponse(std::move(body));
+}
+
+HttpResponse Api::Completeness(const HttpRequest& r) {
+  std::vector<std::string> meters = r.QueryList("meter");
+  for (const std::string& m : meters) {
+    Result<engine::MeterRef> ref = PhysicalMeter(engine_, m);
+    if (!ref.ok()) return ErrorResponse(ref.error());
+  }
+  const TimeZone& zone = engine_.zone();
+  const int32_t today = zone.LocalDay(Now());
+  Result<TimeRange> range = ParseRangeParams(r, zone, zone.DayStart(today - 6),
+                                             zone.DayStart(today + 1), kMaxRawSpanS, "10 years");
+  if (!range.ok()) return ErrorResponse(range.error());
+  const int32_t from_day = zone.LocalDay(range->from_s);
+  const int32_t to_day = zone.LocalDay(range->to_s - 1) + 1;
+  const int64_t meter_count = meters.empty() ? static_cast<int64_t>(engine_.ListMeters().size())
+                                             : static_cast<int64_t>(meters.size());
+  if (meter_count * (to_day - from_day) > kMaxRows) {
+    return ErrorResponse(InvalidArgumentError(fmt::format(
+        "query parameters 'from'/'to': {} meters x {} days is more than {} rows; name meters or "
+        "shorten the range",
+        meter_count, to_day - from_day, kMaxRows)));
+  }
+  Result<std::vector<engine::CompletenessRow>> rows =
+      engine_.Completeness(meters, from_day, to_day);
+  if (!rows.ok()) return ErrorResponse(rows.error());
+
+  if (WantsCsv(r)) {
+    std::string csv = "meter,date,expected,received,suspect_zero,flagged\n";
+    for (const engine::CompletenessRow& row : *rows) {
+      fmt::format_to(std::back_inserter(csv), "{},{},{},{},{},{}\n", CsvField(row.meter),
+                     FormatLocalDay(row.day), row.expected, row.received, row.suspect_zero,
+                     row.flagged);
+    }
+    return CsvResponse(std::move(csv));
+  }
+  int64_t expected = 0;
+  int64_t received = 0;
+  std::string list;
+  list.reserve(rows->size() * 112);
+  for (size_t i = 0; i < rows->size(); ++i) {
+    const engine::CompletenessRow& row = (*rows)[i];
+    expected += row.expected;
+    received += std::min(row.received, row.expected);
+    fmt::format_to(std::back_inserter(list),
+                   R"({}{{"meter":{},"date":"{}","expected":{},"received":{},"suspect_zero":{},)"
+                   R"("flagged":{}}})",
+                   i == 0 ? "" : ",", JsonString(row.meter), FormatLocalDay(row.day), row.expected,
+                   row.received, row.suspect_zero, row.flagged);
+  }
+  const double ratio = expected > 0 ? static_cast<double>(received) / expected : 1.0;
+  return JsonResponse(fmt::format(
+      R"({{"from":"{}","to":"{}","expected":{},"received":{},"ratio":{:.4f},"rows":[{}]}})",
+      FormatLocalDay(from_day), FormatLocalDay(to_day), expected, received, ratio, list));
+}
+
+HttpResponse Api::Corrections(const HttpRequest& r) {
+  const std::string meter_code(*r.Query("meter"));
+  Result<engine::MeterRef> ref = PhysicalMeter(engine_, meter_code);
+  if (!ref.ok()) return ErrorResponse(ref.error());
+  const TimeZone& zone = engine_.zone();
+  const int32_t today = zone.LocalDay(Now());
+  Result<TimeRange> range = ParseRangeParams(r, zone, zone.DayStart(today - 29),
+                                             zone.DayStart(today + 1), kMaxDailySpanS, "100 years");
+  if (!range.ok()) return ErrorResponse(range.error());
+  Result<std::vector<store::Correction>> list =
+      engine_.Corrections(meter_code, range->from_s, range->to_s);
+  if (!list.ok()) return ErrorResponse(list.error());
+  std::string body =
+      fmt::format(R"({{"meter":{},"unit":{},"from":"{}","to":"{}","corrections":[)",
+                  JsonString(meter_code), JsonString(ref->unit),
+                  FormatTimestamp(range->from_s, zone), FormatTimestamp(range->to_s, zone));
+  for (size_t i = 0; i < list->size(); ++i) {
+    const store::Correction& c = (*list)[i];
+    fmt::format_to(std::back_inserter(body),
+                   R"({}{{"ts":"{}","old_value":{},"new_value":{},"source":{},"recorded":"{}"}})",
+                   i == 0 ? "" : ",", FormatTimestamp(c.ts_s, zone), c.old_value, c.new_value,
+                   JsonString(c.source), FormatTimestamp(c.recorded_s, zone));
+  }
+  body += "]}";
+  return JsonResponse(std::move(body));
+}
+
+}  // namespace zp::server

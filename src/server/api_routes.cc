@@ -1,0 +1,237 @@
+// The route table: every endpoint with its parameters. The router, the parameter checks, the
+// OpenAPI document and the landing page are all built from it.
+
+#include "api.h"
+
+namespace zp::server {
+namespace {
+
+ParamSpec Q(std::string name, std::string description, std::string type = "string") {
+  ParamSpec p;
+  p.name = std::move(name);
+  p.description = std::move(description);
+  p.type = std::move(type);
+  return p;
+}
+ParamSpec Required(ParamSpec p) {
+  p.required = true;
+  return p;
+}
+ParamSpec Repeated(ParamSpec p) {
+  p.repeated = true;
+  return p;
+}
+ParamSpec OneOf(ParamSpec p, std::vector<std::string> values) {
+  p.values = std::move(values);
+  return p;
+}
+ParamSpec PathParam(std::string name, std::string description) {
+  ParamSpec p;
+  p.name = std::move(name);
+  p.in = ParamIn::kPath;
+  p.required = true;
+  p.description = std::move(description);
+  return p;
+}
+
+ParamSpec From() {
+  return Q("from", "start, inclusive: ISO 8601, a date (park time) or Unix seconds / 开始时间(含)");
+}
+ParamSpec To() { return Q("to", "end, exclusive / 结束时间(不含)"); }
+ParamSpec Format() {
+  return OneOf(Q("format", "json (default) or csv / 输出格式"), {"json", "csv"});
+}
+ParamSpec Limit() { return Q("limit", "at most this many rows / 最多行数", "integer"); }
+ParamSpec Offset() { return Q("offset", "skip this many rows / 跳过行数", "integer"); }
+
+constexpr const char* kJson = "application/json";
+constexpr const char* kCsv = "text/csv";
+
+}  // namespace
+
+std::vector<Route> Api::BuildRoutes() {
+  auto bind = [this](HttpResponse (Api::*method)(const HttpRequest&)) -> Handler {
+    return [this, method](const HttpRequest& r) { return (this->*method)(r); };
+  };
+  auto route = [](std::string method, std::string path, std::string tag, std::string summary,
+                  std::vector<ParamSpec> params, std::string request_type,
+                  std::string response_type, int success, Handler handler) {
+    Route r;
+    r.method = std::move(method);
+    r.path = std::move(path);
+    r.tag = std::move(tag);
+    r.summary = std::move(summary);
+    r.params = std::move(params);
+    r.request_type = std::move(request_type);
+    r.response_type = std::move(response_type);
+    r.success_status = success;
+    r.handler = std::move(handler);
+    return r;
+  };
+
+  const std::vector<ParamSpec> write_params = {
+      OneOf(Q("precision", "timestamp precision (default ns) / 时间戳精度"),
+            {"ns", "u", "us", "ms", "s"}),
+      Q("meter_tag", "tag that names the meter (default meter) / 表计标签名"),
+      Q("db", "ignored (InfluxDB 1.x clients)"),
+      Q("rp", "ignored (InfluxDB 1.x clients)"),
+      Q("consistency", "ignored (InfluxDB 1.x clients)"),
+      Q("u", "ignored (InfluxDB 1.x clients)"),
+      Q("p", "ignored (InfluxDB 1.x clients)"),
+      Q("org", "ignored (InfluxDB 2.x clients)"),
+      Q("orgID", "ignored (InfluxDB 2.x clients)"),
+      Q("bucket", "ignored (InfluxDB 2.x clients)"),
+  };
+  const std::vector<ParamSpec> sum_params = {
+      OneOf(Q("by", "grouping (default park) / 分组"),
+            {"meter", "enterprise", "zone", "carrier", "park"}),
+      OneOf(Q("period", "period (default day) / 周期"), {"hour", "day", "month", "year"}),
+      From(),
+      To(),
+      Repeated(Q("meter", "only these meters (repeatable or comma-separated) / 表计")),
+      Repeated(Q("enterprise", "only these enterprises / 企业")),
+      Repeated(Q("zone", "only these zones / 网格")),
+      Q("carrier", "only this carrier, e.g. electricity / 能源品种"),
+      Q("industry", "industry code prefix, e.g. C36 / 行业代码前缀"),
+      Q("include_generation",
+        "above meter level, also count sub-meters, virtual and generation meters", "boolean"),
+      Format(),
+  };
+  const std::string registry_tag = "registry";
+
+  std::vector<Route> routes;
+  routes.push_back(route("GET", "/", "site", "Landing page (zh/en) / 首页", {}, "", "text/html",
+                         200, bind(&Api::Landing)));
+  routes.push_back(route("GET", "/health", "site", "Health check / 健康检查", {}, "", kJson, 200,
+                         bind(&Api::Health)));
+  routes.push_back(route("GET", "/metrics", "site", "Prometheus metrics / 监控指标", {}, "",
+                         "text/plain", 200, bind(&Api::MetricsText)));
+  routes.push_back(route("GET", "/api/v1/openapi.json", "site", "This OpenAPI document / 接口文档",
+                         {}, "", kJson, 200, bind(&Api::OpenApi)));
+  routes.push_back(route("GET", "/api/v1/carriers", "registry",
+                         "Energy carriers and their canonical units / 能源品种", {}, "", kJson, 200,
+                         bind(&Api::Carriers)));
+
+  // Ingest.
+  routes.push_back(route("POST", "/write", "ingest",
+                         "Write readings in InfluxDB line protocol; good lines are kept, bad lines "
+                         "reported (400 partial write) / 行协议写入",
+                         write_params, "text/plain", "", 204, bind(&Api::WriteLineProtocol)));
+  routes.push_back(
+      route("POST", "/api/v2/write", "ingest",
+            "Same as /write, for InfluxDB 2.x clients (Telegraf influxdb_v2) / 同 /write",
+            write_params, "text/plain", "", 204, bind(&Api::WriteLineProtocol)));
+  routes.push_back(route("POST", "/api/v1/readings", "ingest",
+                         "Write readings as JSON; all or nothing / JSON 批量写入(全部或全不)", {},
+                         kJson, kJson, 200, bind(&Api::WriteJson)));
+  routes.push_back(route("POST", "/api/v1/imports", "ingest",
+                         "Import a CSV file of readings with a saved mapping; good rows kept, "
+                         "report of rejected rows and suspected gaps / CSV 导入",
+                         {Required(Q("mapping", "saved mapping name / 映射名称"))}, kCsv, kJson,
+                         200, bind(&Api::ImportReadingsCsv)));
+  routes.push_back(route("GET", "/api/v1/mappings", "ingest", "Saved CSV mappings / CSV 映射列表",
+                         {}, "", kJson, 200, bind(&Api::ListMappings)));
+  routes.push_back(route("GET", "/api/v1/mappings/{name}", "ingest", "One CSV mapping / CSV 映射",
+                         {PathParam("name", "mapping name")}, "", kJson, 200,
+                         bind(&Api::GetMapping)));
+  routes.push_back(route("PUT", "/api/v1/mappings/{name}", "ingest",
+                         "Save a CSV mapping / 保存 CSV 映射", {PathParam("name", "mapping name")},
+                         kJson, kJson, 200, bind(&Api::PutMapping)));
+  routes.push_back(route("POST", "/api/v1/flush", "ingest",
+                         "Flush the memtable into chunks now (admin aid) / 立即落盘", {}, "", kJson,
+                         200, bind(&Api::Flush)));
+
+  // Registry.
+  routes.push_back(route("GET", "/api/v1/park", registry_tag, "The park / 园区", {}, "", kJson, 200,
+                         bind(&Api::GetPark)));
+  routes.push_back(route("PUT", "/api/v1/park", registry_tag,
+                         "Update the park (fields given) / 修改园区", {}, kJson, kJson, 200,
+                         bind(&Api::PutPark)));
+
+  routes.push_back(route("GET", "/api/v1/zones", registry_tag, "List zones / 网格列表",
+                         {Q("q", "substring of code or name / 关键字"), Limit(), Offset()}, "",
+                         kJson, 200, bind(&Api::ListZones)));
+  routes.push_back(route("POST", "/api/v1/zones", registry_tag, "Create a zone / 新建网格", {},
+                         kJson, kJson, 201, bind(&Api::CreateZone)));
+  const ParamSpec zone_code = PathParam("code", "zone code / 网格编码");
+  routes.push_back(route("GET", "/api/v1/zones/{code}", registry_tag, "One zone / 网格",
+                         {zone_code}, "", kJson, 200, bind(&Api::GetZone)));
+  routes.push_back(route("PUT", "/api/v1/zones/{code}", registry_tag,
+                         "Create or update a zone (fields given) / 新建或修改网格", {zone_code},
+                         kJson, kJson, 200, bind(&Api::PutZone)));
+  routes.push_back(route("DELETE", "/api/v1/zones/{code}", registry_tag, "Delete a zone / 删除网格",
+                         {zone_code}, "", "", 204, bind(&Api::DeleteZone)));
+
+  routes.push_back(route("GET", "/api/v1/enterprises", registry_tag, "List enterprises / 企业列表",
+                         {Q("zone", "only enterprises of this zone / 网格"),
+                          Q("industry", "industry code prefix, e.g. C36 / 行业"),
+                          Q("q", "substring of code or name / 关键字"), Limit(), Offset()},
+                         "", kJson, 200, bind(&Api::ListEnterprises)));
+  routes.push_back(route("POST", "/api/v1/enterprises", registry_tag,
+                         "Create an enterprise / 新建企业", {}, kJson, kJson, 201,
+                         bind(&Api::CreateEnterprise)));
+  const ParamSpec enterprise_code =
+      PathParam("code", "unified social credit code / 统一社会信用代码");
+  routes.push_back(route("GET", "/api/v1/enterprises/{code}", registry_tag, "One enterprise / 企业",
+                         {enterprise_code}, "", kJson, 200, bind(&Api::GetEnterprise)));
+  routes.push_back(route("PUT", "/api/v1/enterprises/{code}", registry_tag,
+                         "Create or update an enterprise (fields given) / 新建或修改企业",
+                         {enterprise_code}, kJson, kJson, 200, bind(&Api::PutEnterprise)));
+  routes.push_back(route("DELETE", "/api/v1/enterprises/{code}", registry_tag,
+                         "Delete an enterprise / 删除企业", {enterprise_code}, "", "", 204,
+                         bind(&Api::DeleteEnterprise)));
+
+  routes.push_back(route("GET", "/api/v1/meters", registry_tag, "List meters / 表计列表",
+                         {Q("zone", "meters of enterprises in this zone / 网格"),
+                          Q("enterprise", "meters of this enterprise / 企业"),
+                          Q("carrier", "only this carrier / 能源品种"),
+                          Q("q", "substring of code or name / 关键字"), Limit(), Offset()},
+                         "", kJson, 200, bind(&Api::ListMeters)));
+  routes.push_back(route("POST", "/api/v1/meters", registry_tag, "Create a meter / 新建表计", {},
+                         kJson, kJson, 201, bind(&Api::CreateMeter)));
+  const ParamSpec meter_code = PathParam("code", "meter code / 表计编码");
+  routes.push_back(route("GET", "/api/v1/meters/{code}", registry_tag, "One meter / 表计",
+                         {meter_code}, "", kJson, 200, bind(&Api::GetMeter)));
+  routes.push_back(route("PUT", "/api/v1/meters/{code}", registry_tag,
+                         "Create or update a meter (fields given) / 新建或修改表计", {meter_code},
+                         kJson, kJson, 200, bind(&Api::PutMeter)));
+  routes.push_back(route("DELETE", "/api/v1/meters/{code}", registry_tag,
+                         "Delete a meter / 删除表计", {meter_code}, "", "", 204,
+                         bind(&Api::DeleteMeter)));
+
+  for (std::string kind : {"zones", "enterprises", "meters"}) {
+    routes.push_back(route(
+        "POST", "/api/v1/registry/" + kind + ".csv", registry_tag,
+        "Import " + kind + " from CSV; all or nothing, errors with line / CSV 导入档案", {}, kCsv,
+        kJson, 200, [this, kind](const HttpRequest& r) { return ImportRegistryCsv(r, kind); }));
+    routes.push_back(
+        route("GET", "/api/v1/registry/" + kind + ".csv", registry_tag,
+              "Export " + kind + " as CSV / 导出档案",
+              {Q("bom", "start with a UTF-8 byte-order mark (for Excel)", "boolean")}, "", kCsv,
+              200, [this, kind](const HttpRequest& r) { return ExportRegistryCsv(r, kind); }));
+  }
+
+  // Queries.
+  routes.push_back(route("GET", "/api/v1/readings", "query",
+                         "Raw readings of one meter, in its own unit before the multiplier / "
+                         "原始读数",
+                         {Required(Q("meter", "meter code / 表计")), From(), To(), Format()}, "",
+                         kJson, 200, bind(&Api::Readings)));
+  routes.push_back(route("GET", "/api/v1/sums", "query",
+                         "Sums by meter, enterprise, zone, carrier or park per hour, day, month or "
+                         "year, in canonical units and park time / 分时段汇总",
+                         sum_params, "", kJson, 200, bind(&Api::Sums)));
+  routes.push_back(
+      route("GET", "/api/v1/completeness", "query",
+            "Readings expected and received per meter and day / 数据完整率",
+            {Repeated(Q("meter", "meters (default all) / 表计")), From(), To(), Format()}, "",
+            kJson, 200, bind(&Api::Completeness)));
+  routes.push_back(
+      route("GET", "/api/v1/corrections", "query",
+            "Corrections (changed readings) of one meter with provenance / 数据更正记录",
+            {Required(Q("meter", "meter code / 表计")), From(), To()}, "", kJson, 200,
+            bind(&Api::Corrections)));
+  return routes;
+}
+
+}  // namespace zp::server

@@ -1,0 +1,247 @@
+// cpp-httplib glue: the only file besides server_test.cc that includes <httplib.h>. Every request
+// is read (with the body limit applied after decompression), turned into an HttpRequest and
+// handed to the Api; the logger callback records metrics and the debug log line.
+
+#include "zp/server/server.h"
+
+#include <fmt/format.h>
+#include <httplib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "api.h"
+#include "zp/base/logging.h"
+
+namespace zp::server {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// What the handler thread knows of the request in flight, for the logger callback that runs on
+// the same thread once the response is written.
+struct InFlight {
+  bool dispatched = false;
+  int route = -1;
+  Clock::time_point start;
+};
+thread_local InFlight in_flight;
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(engine::Engine& engine, const ServerOptions& o)
+      : options(o), api(engine, ApiOptions{o.max_body_bytes, 0}) {}
+
+  void Dispatch(const httplib::Request& req, httplib::Response& res, std::string body,
+                bool too_large) {
+    in_flight = InFlight{true, -1, Clock::now()};
+    HttpRequest r;
+    r.method = req.method;
+    r.path = req.path;
+    r.query.reserve(req.params.size());
+    for (const auto& [key, value] : req.params) r.query.emplace_back(key, value);
+    r.body = std::move(body);
+    r.content_type = req.get_header_value("Content-Type");
+    r.remote_addr = req.remote_addr;
+
+    HttpResponse resp;
+    int route = -1;
+    if (too_large) {
+      std::vector<std::string> allowed;
+      route = api.router().Find(r.method, r.path, &r.path_params, &allowed);
+      resp =
+          ErrorResponse(413, StatusCode::kResourceExhausted,
+                        fmt::format("request body larger than {} bytes", options.max_body_bytes));
+      resp.headers.emplace_back("Connection", "close");
+    } else {
+      resp = api.Handle(r, &route);
+    }
+    in_flight.route = route;
+    res.status = resp.status;
+    for (auto& [key, value] : resp.headers) res.set_header(key.c_str(), value);
+    if (resp.status != 204 && !(resp.body.empty() && resp.status < 300)) {
+      res.set_content(std::move(resp.body), resp.content_type.c_str());
+    }
+  }
+
+  // POST and PUT: read the body ourselves so the limit also holds for chunked and compressed
+  // bodies (httplib checks only Content-Length).
+  void DispatchWithBody(const httplib::Request& req, httplib::Response& res,
+                        const httplib::ContentReader& reader) {
+    std::string body;
+    bool too_large = false;
+    bool ok = true;
+    const size_t limit = options.max_body_bytes;
+    if (req.has_header("Content-Length")) {
+      const uint64_t length = req.get_header_value<uint64_t>("Content-Length");
+      if (length <= limit) body.reserve(length);
+    }
+    auto append = [&](const char* data, size_t n) {
+      if (body.size() + n > limit) {
+        too_large = true;
+        return false;
+      }
+      body.append(data, n);
+      return true;
+    };
+    if (req.is_multipart_form_data()) {
+      // A browser form upload: the first part is the body; other parts are read and dropped.
+      int parts = 0;
+      ok = reader(
+          [&](const httplib::MultipartFormData&) {
+            ++parts;
+            return true;
+          },
+          [&](const char* data, size_t n) { return parts != 1 || append(data, n); });
+    } else {
+      ok = reader(append);
+    }
+    if (!ok && res.status == 413) too_large = true;
+    if (!ok && !too_large) {
+      in_flight = InFlight{true, -1, Clock::now()};
+      res.status = 400;
+      res.set_content(
+          ErrorResponse(400, StatusCode::kInvalidArgument, "could not read the request body").body,
+          "application/json");
+      return;
+    }
+    Dispatch(req, res, std::move(body), too_large);
+  }
+
+  ServerOptions options;
+  Api api;
+  httplib::Server http;
+  std::thread thread;
+  std::atomic<bool> stopped{false};
+  int port = 0;
+};
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() { Stop(); }
+
+int Server::port() const { return impl_->port; }
+
+void Server::Stop() {
+  if (impl_ == nullptr || impl_->stopped.exchange(true)) return;
+  impl_->http.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+Result<std::unique_ptr<Server>> Server::Start(engine::Engine& engine, ServerOptions options) {
+  if (options.port < 0 || options.port > 65535) {
+    return InvalidArgumentError(fmt::format("port {} is outside 0..65535", options.port));
+  }
+  if (options.max_body_bytes == 0) {
+    return InvalidArgumentError("max_body_bytes must be positive");
+  }
+  int threads = options.threads;
+  if (threads <= 0) threads = std::max(4, static_cast<int>(std::thread::hardware_concurrency()));
+  auto impl = std::make_unique<Impl>(engine, options);
+  Impl* p = impl.get();
+  httplib::Server& http = p->http;
+  http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  http.set_payload_max_length(options.max_body_bytes);
+  http.set_keep_alive_max_count(100'000);
+  http.set_tcp_nodelay(true);
+  // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, which would let a second server
+  // bind the same port and silently share its connections.
+  http.set_socket_options([](int sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  http.set_read_timeout(30, 0);
+  http.set_write_timeout(30, 0);
+
+  auto plain = [p](const httplib::Request& req, httplib::Response& res) {
+    p->Dispatch(req, res, req.body, false);
+  };
+  auto with_body = [p](const httplib::Request& req, httplib::Response& res,
+                       const httplib::ContentReader& reader) {
+    p->DispatchWithBody(req, res, reader);
+  };
+  http.Get(".*", plain);
+  http.Delete(".*", plain);
+  http.Options(".*", plain);
+  http.Patch(".*", with_body);
+  http.Post(".*", with_body);
+  http.Put(".*", with_body);
+
+  // Responses httplib makes itself (unparsable request, body over the limit before we saw it).
+  http.set_error_handler(httplib::Server::HandlerWithResponse(
+      [p](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        std::string message;
+        StatusCode code = StatusCode::kInvalidArgument;
+        if (res.status == 413) {
+          message = fmt::format("request body larger than {} bytes", p->options.max_body_bytes);
+          code = StatusCode::kResourceExhausted;
+        } else if (res.status == 404) {
+          message = fmt::format("no such endpoint: {} {}", req.method, req.path);
+          code = StatusCode::kNotFound;
+        } else if (res.status >= 500) {
+          message = "internal error";
+          code = StatusCode::kInternal;
+        } else {
+          message = fmt::format("bad request ({})", res.status);
+        }
+        res.set_content(ErrorResponse(res.status, code, message).body, "application/json");
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+  http.set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        LogError("{} {}: unhandled exception: {}", req.method, req.path, what);
+        res.status = 500;
+        res.set_content(ErrorResponse(500, StatusCode::kInternal, "internal error").body,
+                        "application/json");
+      });
+  http.set_logger([p](const httplib::Request& req, const httplib::Response& res) {
+    const InFlight state = in_flight;
+    in_flight = InFlight{};
+    const double seconds =
+        state.dispatched ? std::chrono::duration<double>(Clock::now() - state.start).count() : 0.0;
+    p->api.metrics().Record(state.route, res.status, seconds);
+    LogDebug("{} {} {} -> {} in {:.3f} ms ({} bytes in, {} out)", req.remote_addr, req.method,
+             req.path, res.status, seconds * 1e3, req.body.size(), res.body.size());
+  });
+
+  if (options.port == 0) {
+    const int port = http.bind_to_any_port(options.host);
+    if (port <= 0) {
+      return UnavailableError(
+          fmt::format("cannot listen on {} (any port): {}", options.host, std::strerror(errno)));
+    }
+    p->port = port;
+  } else {
+    if (!http.bind_to_port(options.host, options.port)) {
+      return UnavailableError(fmt::format("cannot listen on {}:{}: {}", options.host, options.port,
+                                          std::strerror(errno)));
+    }
+    p->port = options.port;
+  }
+  p->thread = std::thread([p] { p->http.listen_after_bind(); });
+  // Stop() before the listen loop runs would not reach it: wait until it does.
+  for (int i = 0; i < 5000 && !http.is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (!http.is_running()) {
+    http.stop();
+    p->thread.join();
+    return UnavailableError(
+        fmt::format("the HTTP listener on {}:{} did not start", options.host, p->port));
+  }
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+}  // namespace zp::server

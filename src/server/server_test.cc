@@ -1,0 +1,1022 @@
+#include "zp/server/server.h"
+
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <atomic>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "api.h"
+#include "zp/model/registry_csv.h"
+#include "zp/store/store.h"
+
+namespace zp::server {
+namespace {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// 2025-01-01T00:00:00+08:00.
+constexpr int64_t kDay0 = 1735660800;
+
+struct Reply {
+  int status = 0;
+  std::string body;
+  std::string content_type;
+  json j;  // parsed when the body is JSON
+};
+
+Reply ToReply(const httplib::Result& res) {
+  Reply r;
+  if (!res) {
+    ADD_FAILURE() << "HTTP request failed: " << httplib::to_string(res.error());
+    return r;
+  }
+  r.status = res->status;
+  r.body = res->body;
+  r.content_type = res->get_header_value("Content-Type");
+  if (r.content_type.starts_with("application/json") && !r.body.empty()) {
+    r.j = json::parse(r.body, nullptr, false);
+    EXPECT_FALSE(r.j.is_discarded()) << "not JSON: " << r.body;
+  }
+  return r;
+}
+
+std::string ErrorMessage(const Reply& r) {
+  if (!r.j.is_object() || !r.j.contains("error")) return "<no error object: " + r.body + ">";
+  return r.j["error"].value("message", "");
+}
+
+std::string PercentEncode(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.') {
+      out += static_cast<char>(c);
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out;
+}
+
+std::string CreditCode(std::string_view first17) {
+  Result<char> check = model::CreditCodeCheckChar(first17);
+  EXPECT_TRUE(check.ok()) << check.error().ToString();
+  return std::string(first17) + (check.ok() ? *check : '0');
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { StartWith(ServerOptions{}); }
+
+  void StartWith(ServerOptions options) {
+    Result<std::unique_ptr<store::Store>> store = store::OpenStore("memory:");
+    ASSERT_TRUE(store.ok()) << store.error().ToString();
+    engine::EngineOptions engine_options;
+    engine_options.background = false;
+    Result<std::unique_ptr<engine::Engine>> engine =
+        engine::Engine::Open(std::move(*store), engine_options);
+    ASSERT_TRUE(engine.ok()) << engine.error().ToString();
+    engine_ = std::move(*engine);
+    Seed();
+    options.host = "127.0.0.1";
+    options.port = 0;
+    options.threads = 4;
+    Result<std::unique_ptr<Server>> server = Server::Start(*engine_, options);
+    ASSERT_TRUE(server.ok()) << server.error().ToString();
+    server_ = std::move(*server);
+    ASSERT_GT(server_->port(), 0);
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+    client_->set_read_timeout(60, 0);
+    client_->set_write_timeout(60, 0);
+  }
+
+  void TearDown() override {
+    client_.reset();
+    if (server_) server_->Stop();
+  }
+
+  void Seed() {
+    model::Park park = engine_->GetPark();
+    park.name = "测试园区 Test Park";
+    park.province = "辽宁";
+    ASSERT_TRUE(engine_->PutPark(park).ok());
+    model::Zone zone;
+    zone.code = "Z01";
+    zone.name = "第一网格";
+    ASSERT_TRUE(engine_->PutZone(zone, true).ok());
+    model::Enterprise e;
+    e.code = enterprise_code_;
+    e.name = "沈阳测试机械有限公司";
+    e.industry_code = "C3670";
+    e.zone_code = "Z01";
+    e.land_area_mu = 120;
+    Result<model::Enterprise> stored = engine_->PutEnterprise(e, true);
+    ASSERT_TRUE(stored.ok()) << stored.error().ToString();
+    auto meter = [&](std::string code, units::Carrier carrier, std::string unit,
+                     model::MeterKind kind, std::string formula = "") {
+      model::Meter m;
+      m.code = std::move(code);
+      m.name = "meter " + m.code;
+      m.enterprise_code = enterprise_code_;
+      m.carrier = carrier;
+      m.unit = std::move(unit);
+      m.kind = kind;
+      m.formula = std::move(formula);
+      Result<model::Meter> r = engine_->PutMeter(m, true);
+      ASSERT_TRUE(r.ok()) << r.error().ToString();
+    };
+    meter("E001", units::Carrier::kElectricity, "kWh", model::MeterKind::kInterval);
+    meter("E002", units::Carrier::kElectricity, "kWh", model::MeterKind::kInterval);
+    meter("G001", units::Carrier::kNaturalGas, "m3", model::MeterKind::kInterval);
+    meter("V001", units::Carrier::kElectricity, "kWh", model::MeterKind::kVirtual, "+E001+E002");
+  }
+
+  Reply Get(const std::string& path) { return ToReply(client_->Get(path)); }
+  Reply Post(const std::string& path, const std::string& body,
+             const std::string& type = "application/json") {
+    return ToReply(client_->Post(path, body, type));
+  }
+  Reply Put(const std::string& path, const std::string& body) {
+    return ToReply(client_->Put(path, body, "application/json"));
+  }
+  Reply Delete(const std::string& path) { return ToReply(client_->Delete(path)); }
+
+  size_t RawCount(const std::string& meter, const std::string& from, const std::string& to) {
+    Reply r = Get("/api/v1/readings?meter=" + meter + "&from=" + from + "&to=" + to);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.j.is_object() ? r.j["readings"].size() : 0;
+  }
+
+  std::string enterprise_code_ = CreditCode("91210112MA0Y12345");
+  std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+// --- site
+
+TEST_F(ServerTest, HealthReportsOk) {
+  Reply r = Get("/health");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.j["status"], "ok");
+  EXPECT_EQ(r.j["park"], "测试园区 Test Park");
+  EXPECT_EQ(r.j["version"], std::string(Version()));
+}
+
+TEST_F(ServerTest, LandingPageShowsParkCountsAndLinks) {
+  ASSERT_EQ(Post("/write?precision=s", "e,meter=E001 kwh=1.5 " + std::to_string(kDay0 + 3600),
+                 "text/plain")
+                .status,
+            204);
+  ASSERT_TRUE(engine_->Flush().ok());
+  Reply r = Get("/");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_THAT(r.content_type, HasSubstr("text/html"));
+  EXPECT_THAT(r.body, HasSubstr("测试园区 Test Park"));
+  EXPECT_THAT(r.body, HasSubstr("<b>1</b>网格"));
+  EXPECT_THAT(r.body, HasSubstr("<b>1</b>企业"));
+  EXPECT_THAT(r.body, HasSubstr("<b>4</b>表计"));
+  // Examples point at the day that has data.
+  EXPECT_THAT(r.body,
+              HasSubstr("/api/v1/readings?meter=E001&amp;from=2025-01-01&amp;to=2025-01-02"));
+  EXPECT_THAT(
+      r.body,
+      HasSubstr("/api/v1/sums?by=park&amp;period=month&amp;from=2025-01-01&amp;to=2026-01-01"));
+  EXPECT_THAT(r.body, HasSubstr("/api/v1/openapi.json"));
+  EXPECT_THAT(r.body, HasSubstr("/metrics"));
+  // Every route is listed.
+  EXPECT_THAT(r.body, HasSubstr("/api/v1/registry/meters.csv"));
+  EXPECT_THAT(r.body, HasSubstr("/api/v1/corrections"));
+}
+
+TEST_F(ServerTest, OpenApiListsEveryRegisteredRoute) {
+  Reply r = Get("/api/v1/openapi.json");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.j["openapi"], "3.0.3");
+  Api api(*engine_, ApiOptions{});
+  const std::vector<Route>& routes = api.router().routes();
+  EXPECT_GE(routes.size(), 40u);
+  size_t operations = 0;
+  for (const auto& [path, methods] : r.j["paths"].items()) operations += methods.size();
+  EXPECT_EQ(operations, routes.size());
+  for (const Route& route : routes) {
+    std::string method = route.method;
+    for (char& c : method) c = static_cast<char>(std::tolower(c));
+    ASSERT_TRUE(r.j["paths"].contains(route.path)) << route.path;
+    ASSERT_TRUE(r.j["paths"][route.path].contains(method)) << route.method << " " << route.path;
+    const json& op = r.j["paths"][route.path][method];
+    EXPECT_FALSE(op["summary"].get<std::string>().empty());
+    // Every declared parameter is documented, path parameters as required.
+    size_t documented = op.contains("parameters") ? op["parameters"].size() : 0;
+    EXPECT_EQ(documented, route.params.size()) << route.path;
+    if (route.path.find('{') != std::string::npos) {
+      bool has_path_param = false;
+      for (const json& p : op["parameters"]) {
+        if (p["in"] == "path") {
+          has_path_param = true;
+          EXPECT_TRUE(p["required"].get<bool>());
+        }
+      }
+      EXPECT_TRUE(has_path_param) << route.path;
+    }
+  }
+  // The documented endpoints of the brief are all there.
+  for (std::string path :
+       {"/", "/health", "/metrics", "/write", "/api/v2/write", "/api/v1/readings", "/api/v1/park",
+        "/api/v1/zones/{code}", "/api/v1/enterprises/{code}", "/api/v1/meters/{code}",
+        "/api/v1/registry/zones.csv", "/api/v1/mappings/{name}", "/api/v1/imports", "/api/v1/sums",
+        "/api/v1/completeness", "/api/v1/corrections", "/api/v1/flush"}) {
+    EXPECT_TRUE(r.j["paths"].contains(path)) << path;
+  }
+  // Query parameters with fixed values carry them as an enum.
+  const json& sums = r.j["paths"]["/api/v1/sums"]["get"];
+  bool saw_by = false;
+  for (const json& p : sums["parameters"]) {
+    if (p["name"] == "by") {
+      saw_by = true;
+      EXPECT_EQ(p["schema"]["enum"].size(), 5u);
+    }
+  }
+  EXPECT_TRUE(saw_by);
+}
+
+TEST_F(ServerTest, EveryRouteAnswersThroughLoopback) {
+  // Each route of the table is reachable (no 404/405 from the router) with a plausible request.
+  Api api(*engine_, ApiOptions{});
+  for (const Route& route : api.router().routes()) {
+    std::string path = route.path;
+    for (auto [from, to] :
+         std::vector<std::pair<std::string, std::string>>{{"{code}", "NOPE"}, {"{name}", "nope"}}) {
+      if (size_t at = path.find(from); at != std::string::npos) path.replace(at, from.size(), to);
+    }
+    std::string query;
+    for (const ParamSpec& p : route.params) {
+      if (p.in == ParamIn::kQuery && p.required) {
+        query += (query.empty() ? "?" : "&") + p.name + "=" + (p.name == "meter" ? "E001" : "x");
+      }
+    }
+    httplib::Result res(nullptr, httplib::Error::Unknown);
+    if (route.method == "GET") {
+      res = client_->Get(path + query);
+    } else if (route.method == "POST") {
+      res = client_->Post(path + query, "", "text/plain");
+    } else if (route.method == "PUT") {
+      res = client_->Put(path + query, "{}", "application/json");
+    } else if (route.method == "DELETE") {
+      res = client_->Delete(path + query);
+    }
+    ASSERT_TRUE(res) << route.method << " " << path;
+    EXPECT_NE(res->status, 405) << route.method << " " << path;
+    if (res->status == 404) {
+      // Only "no such record" 404s, never "no such endpoint".
+      EXPECT_THAT(res->body, Not(HasSubstr("no such endpoint"))) << route.method << " " << path;
+    }
+    EXPECT_LT(res->status, 500) << route.method << " " << path << ": " << res->body;
+  }
+}
+
+TEST_F(ServerTest, GarbageNeverCrashesAnyRoute) {
+  // Deterministic garbage in every parameter and body of every route: never a 5xx, never a
+  // dropped connection, and the answer to a 4xx is always the JSON error shape.
+  std::mt19937 random(20250101);
+  auto garbage = [&](size_t max_len) {
+    static const std::vector<std::string> pieces = {"",           "0",
+                                                    "-1",         "1e999",
+                                                    "NaN",        "nan",
+                                                    "inf",        "9223372036854775808",
+                                                    "2025-02-30", "2025-01-01T25:00:00",
+                                                    "\xff\xfe",   "\xe4\xb8",
+                                                    "'",          "\"",
+                                                    "{",          "[]",
+                                                    "null",       ",,,",
+                                                    "%00",        "E001",
+                                                    "meter=E001", "\n",
+                                                    "a b",        "1735660800",
+                                                    "2025-01-01"};
+    std::string out;
+    const size_t n = random() % 4;
+    for (size_t i = 0; i < n && out.size() < max_len; ++i) {
+      if (random() % 3 == 0) {
+        for (size_t k = random() % 16; k > 0; --k) out += static_cast<char>(random() % 256);
+      } else {
+        out += pieces[random() % pieces.size()];
+      }
+    }
+    return out;
+  };
+  Api api(*engine_, ApiOptions{});
+  for (int round = 0; round < 8; ++round) {
+    for (const Route& route : api.router().routes()) {
+      if (route.method == "DELETE") continue;  // keep the seeded registry for later rounds
+      std::string path = route.path;
+      for (std::string p : {"{code}", "{name}"}) {
+        if (size_t at = path.find(p); at != std::string::npos) {
+          path.replace(at, p.size(), PercentEncode(garbage(20)) + "x");
+        }
+      }
+      std::string query;
+      for (const ParamSpec& p : route.params) {
+        if (p.in == ParamIn::kQuery && random() % 2 == 0) {
+          query += (query.empty() ? "" : "&") + p.name + "=" + PercentEncode(garbage(30));
+        }
+      }
+      const std::string target = query.empty() ? path : path + "?" + query;
+      const std::string body = garbage(200);
+      httplib::Result res(nullptr, httplib::Error::Unknown);
+      if (route.method == "GET") {
+        res = client_->Get(target);
+      } else if (route.method == "POST") {
+        res = client_->Post(target, body,
+                            route.request_type.empty() ? "text/plain" : route.request_type);
+      } else {
+        res = client_->Put(target, body, "application/json");
+      }
+      ASSERT_TRUE(res) << route.method << " " << target;
+      EXPECT_LT(res->status, 500) << route.method << " " << target << ": " << res->body;
+      if (res->status >= 400) {
+        const json j = json::parse(res->body, nullptr, false);
+        EXPECT_TRUE(j.is_object() && j.contains("error")) << route.method << " " << target;
+      }
+    }
+  }
+  EXPECT_EQ(Get("/health").status, 200);
+}
+
+TEST_F(ServerTest, UnknownPathAndWrongMethodAreJsonErrors) {
+  Reply r = Get("/api/v1/nothing");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.j["error"]["code"], "NOT_FOUND");
+  EXPECT_THAT(ErrorMessage(r), HasSubstr("/api/v1/nothing"));
+  r = Delete("/api/v1/park");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_THAT(ErrorMessage(r), HasSubstr("GET, PUT"));
+}
+
+TEST_F(ServerTest, MetricsCountRequestsByRouteAndStatus) {
+  Get("/health");
+  Get("/health");
+  Get("/api/v1/zones/NOPE");
+  ASSERT_EQ(Post("/write?precision=s", "e,meter=E001 kwh=2 " + std::to_string(kDay0), "text/plain")
+                .status,
+            204);
+  Reply r = Get("/metrics");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_THAT(r.content_type, HasSubstr("text/plain"));
+  EXPECT_THAT(r.body,
+              HasSubstr("zeropark_http_requests_total{route=\"GET /health\",status=\"200\"} 2"));
+  EXPECT_THAT(
+      r.body,
+      HasSubstr(
+          "zeropark_http_requests_total{route=\"GET /api/v1/zones/{code}\",status=\"404\"} 1"));
+  EXPECT_THAT(r.body,
+              HasSubstr("zeropark_http_requests_total{route=\"POST /write\",status=\"204\"} 1"));
+  EXPECT_THAT(r.body, HasSubstr("zeropark_readings_written_total 1"));
+  EXPECT_THAT(r.body, HasSubstr("zeropark_memtable_points 1"));
+  EXPECT_THAT(r.body, HasSubstr("# TYPE zeropark_http_request_duration_seconds histogram"));
+  EXPECT_THAT(r.body,
+              HasSubstr("zeropark_http_request_duration_seconds_count{route=\"GET /health\"} 2"));
+  EXPECT_THAT(r.body, HasSubstr("zeropark_log_commits_total"));
+  EXPECT_THAT(r.body, HasSubstr("zeropark_flushes_total 0"));
+}
+
+// --- line protocol
+
+TEST_F(ServerTest, WriteLineProtocolStoresReadings) {
+  std::string body;
+  for (int i = 0; i < 4; ++i) {
+    body += "energy,meter=E001 kwh=" + std::to_string(10 + i) + " " +
+            std::to_string(kDay0 + i * 900) + "\n";
+  }
+  body += "energy,meter=G001 m3=3.5 " + std::to_string(kDay0) + "\n";
+  Reply r = Post("/write?precision=s", body, "text/plain");
+  ASSERT_EQ(r.status, 204) << r.body;
+  EXPECT_TRUE(r.body.empty());
+  EXPECT_EQ(RawCount("E001", "2025-01-01", "2025-01-02"), 4u);
+  Reply raw = Get("/api/v1/readings?meter=E001&from=2025-01-01&to=2025-01-02");
+  EXPECT_EQ(raw.j["readings"][0]["ts"], "2025-01-01T00:00:00+08:00");
+  EXPECT_EQ(raw.j["readings"][3]["value"], 13);
+  EXPECT_EQ(raw.j["unit"], "kWh");
+  // Milliseconds, another tag name, and InfluxDB 2.x path.
+  r = Post("/api/v2/write?precision=ms&meter_tag=id&org=x&bucket=y",
+           "energy,id=E002 value=7 " + std::to_string(kDay0 * 1000), "text/plain");
+  ASSERT_EQ(r.status, 204) << r.body;
+  EXPECT_EQ(RawCount("E002", "2025-01-01", "2025-01-02"), 1u);
+  // Nanoseconds by default; MWh converted to the meter's kWh.
+  r = Post("/write", "energy,meter=E002 mwh=0.002 " + std::to_string(kDay0 + 900) + "000000000",
+           "text/plain");
+  ASSERT_EQ(r.status, 204) << r.body;
+  raw = Get("/api/v1/readings?meter=E002&from=2025-01-01&to=2025-01-02");
+  ASSERT_EQ(raw.j["readings"].size(), 2u);
+  EXPECT_DOUBLE_EQ(raw.j["readings"][1]["value"].get<double>(), 2.0);
+}
+
+TEST_F(ServerTest, WriteLineProtocolPartialWriteKeepsGoodLines) {
+  const std::string t = std::to_string(kDay0);
+  const std::string body = "energy,meter=E001 kwh=1 " + t + "\n" +    // good
+                           "energy,meter=NOPE kwh=1 " + t + "\n" +    // unknown meter
+                           "energy,meter=E001 kwh=2 12x\n" +          // bad timestamp
+                           "energy,meter=E001 m3=2 " + t + "\n" +     // unit does not fit
+                           "energy,meter=E001 kwh=NaN " + t + "\n" +  // NaN
+                           "energy,meter=V001 kwh=1 " + t + "\n" +    // virtual meter
+                           "energy,meter=E002 kwh=5 " + t + "\n";     // good
+  Reply r = Post("/write?precision=s", body, "text/plain");
+  ASSERT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.j["error"]["code"], "INVALID_ARGUMENT");
+  EXPECT_EQ(ErrorMessage(r), "partial write: 5 lines rejected");
+  EXPECT_EQ(r.j["accepted"], 2);
+  ASSERT_EQ(r.j["errors"].size(), 5u);
+  std::vector<int> lines;
+  for (const json& e : r.j["errors"]) lines.push_back(e["line"].get<int>());
+  EXPECT_EQ(lines, (std::vector<int>{2, 3, 4, 5, 6}));
+  EXPECT_THAT(r.j["errors"][0]["reason"].get<std::string>(), HasSubstr("NOPE"));
+  EXPECT_THAT(r.j["errors"][2]["reason"].get<std::string>(), HasSubstr("m3"));
+  EXPECT_THAT(r.j["errors"][4]["reason"].get<std::string>(), HasSubstr("virtual"));
+  EXPECT_EQ(RawCount("E001", "2025-01-01", "2025-01-02"), 1u);
+  EXPECT_EQ(RawCount("E002", "2025-01-01", "2025-01-02"), 1u);
+}
+
+TEST_F(ServerTest, WriteLineProtocolRejectsBadParameters) {
+  Reply r = Post("/write?precision=h", "e,meter=E001 kwh=1 1", "text/plain");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(ErrorMessage(r), HasSubstr("precision"));
+  r = Post("/write?meter_tag=", "e,meter=E001 kwh=1 1", "text/plain");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(ErrorMessage(r), HasSubstr("meter_tag"));
+  r = Post("/write?bogus=1", "e,meter=E001 kwh=1 1", "text/plain");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(ErrorMessage(r), HasSubstr("bogus"));
+  // Seconds mistaken for nanoseconds land in 1970: out of range.
+  r = Post("/write", "e,meter=E001 kwh=1 " + std::to_string(kDay0), "text/plain");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.j["errors"][0]["reason"].get<std::string>(), HasSubstr("out of range"));
+  // An empty body writes nothing and is fine.
+  EXPECT_EQ(Post("/write", "", "text/plain").status, 204);
+}
+
+TEST_F(ServerTest, OversizedBodyIs413) {
+  const std::string big((size_t{64} << 20) + 1, 'x');
+  Reply r = Post("/write", big, "text/plain");
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(r.j["error"]["code"], "RESOURCE_EXHAUSTED");
+  EXPECT_THAT(ErrorMessage(r), HasSubstr("larger than"));
+  // The server keeps serving.
+  EXPECT_EQ(Get("/health").status, 200);
+}
+
+TEST(ServerLimitTest, ChunkedBodyOverTheLimitIs413) {
+  Result<std::unique_ptr<store::Store>> store = store::OpenStore("memory:");
+  ASSERT_TRUE(store.ok());
+  engine::EngineOptions eo;
+  eo.background = false;
+  Result<std::unique_ptr<engine::Engine>> engine = engine::Engine::Open(std::move(*store), eo);
+  ASSERT_TRUE(engine.ok());
+  ServerOptions options;
+  options.port = 0;
+  options.max_body_bytes = 1024;
+  Result<std::unique_ptr<Server>> server = Server::Start(**engine, options);
+  ASSERT_TRUE(server.ok()) << server.error().ToString();
+  httplib::Client client("127.0.0.1", (*server)->port());
+  // No Content-Length: chunked transfer encoding.
+  auto res = client.Post(
+      "/write",
+      [](size_t offset, httplib::DataSink& sink) {
+        const std::string piece(512, '#');
+        for (int i = 0; i < 8; ++i) sink.write(piece.data(), piece.size());
+        sink.done();
+        return true;
+      },
+      "text/plain");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 413);
+  // A small chunked body passes.
+  httplib::Client client2("127.0.0.1", (*server)->port());
+  res = client2.Post(
+      "/write",
+      [](size_t offset, httplib::DataSink& sink) {
+        const std::string piece = "# comment only\n";
+        sink.write(piece.data(), piece.size());
+        sink.done();
+        return true;
+      },
+      "text/plain");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 204);
+  (*server)->Stop();
+  (*server)->Stop();  // idempotent
+}
+
+TEST(ServerStartTest, BusyPortIsAnError) {
+  Result<std::unique_ptr<store::Store>> store = store::OpenStore("memory:");
+  ASSERT_TRUE(store.ok());
+  engine::EngineOptions eo;
+  eo.background = false;
+  Result<std::unique_ptr<engine::Engine>> engine = engine::Engine::Open(std::move(*store), eo);
+  ASSERT_TRUE(engine.ok());
+  ServerOptions options;
+  options.port = 0;
+  Result<std::unique_ptr<Server>> first = Server::Start(**engine, options);
+  ASSERT_TRUE(first.ok());
+  options.port = (*first)->port();
+  Result<std::unique_ptr<Server>> second = Server::Start(**engine, options);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code(), StatusCode::kUnavailable);
+  EXPECT_THAT(second.error().message(), HasSubstr(std::to_string(options.port)));
+  options.port = 70000;
+  EXPECT_EQ(Server::Start(**engine, options).error().code(), StatusCode::kInvalidArgument);
+}
+
+// --- JSON readings
+
+TEST_F(ServerTest, JsonReadingsAreAllOrNothing) {
+  Reply r = Post("/api/v1/readings",
+                 R"({"readings":[{"meter":"E001","ts":"2025-01-01T00:00:00+08:00","value":1.5},
+                     {"meter":"E001","ts":"2025-01-01 00:15:00","value":2.5,"unit":"kWh"},
+                     {"meter":"G001","ts":1735660800,"value":3}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.j["accepted"], 3);
+  EXPECT_EQ(RawCount("E001", "2025-01-01", "2025-01-02"), 2u);
+
+  // One bad reading refuses the whole batch.
+  r = Post("/api/v1/readings",
+           R"([{"meter":"E002","ts":"2025-01-01T00:00:00+08:00","value":1},
+               {"meter":"NOPE","ts":"2025-01-01T00:15:00+08:00","value":1},
+               {"meter":"E002","ts":"2025-01-01T00:30:00+08:00","value":1,"unit":"m3"}])");
+  ASSERT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.j["accepted"], 0);
+  ASSERT_EQ(r.j["errors"].size(), 2u);
+  EXPECT_EQ(r.j["errors"][0]["line"], 2);
+  EXPECT_THAT(r.j["errors"][0]["reason"].get<std::string>(), HasSubstr("unknown meter"));
+  EXPECT_EQ(r.j["errors"][1]["line"], 3);
+  EXPECT_THAT(ErrorMessage(r), HasSubstr("nothing was written"));
+  EXPECT_EQ(RawCount("E002", "2025-01-01", "2025-01-02"), 0u);
+}
+
+TEST_F(ServerTest, JsonReadingsRejectMalformedInput) {
+  Reply r = Post("/api/v1/readings", R"({"readings":[{"meter":"E001",)");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_FALSE(ErrorMessage(r).empty());
+  r = Post("/api/v1/readings", R"([{"meter":"E001","ts":"2025-13-45T00:00:00","value":1}])");
+  EXPECT_EQ(r.status, 400);
+  ASSERT_EQ(r.j["errors"].size(), 1u);
+  r = Post("/api/v1/readings", R"([{"meter":"E001","ts":"2025-01-01T00:00:00Z","value":"NaN"}])");
+  EXPECT_EQ(r.status, 400);
+  r = Post("/api/v1/readings", R"([{"meter":"E001","ts":"2025-01-01T00:00:00Z","value":NaN}])");
+  EXPECT_EQ(r.status, 400);
+  r = Post("/api/v1/readings", "");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(RawCount("E001", "2025-01-01", "2025-01-02"), 0u);
+}
+
+// --- registry
+
+TEST_F(ServerTest, ParkGetAndPut) {
+  Reply r = Get("/api/v1/park");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.j["name"], "测试园区 Test Park");
+  EXPECT_EQ(r.j["time_zone"], "Asia/Shanghai");
+  r = Put("/api/v1/park", R"({"grid_region":"northeast","raw_retention_days":400})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.j["grid_region"], "northeast");
+  EXPECT_EQ(r.j["name"], "测试园区 Test Park");  // untouched
+  EXPECT_EQ(engine_->GetPark().raw_retention_days, 400);
+  r = Put("/api/v1/park", R"({"raw_retention_days":"long"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(ErrorMessage(r), HasSubstr("raw_retention_days"));
+  r = Put("/api/v1/park", R"({"nmae":"x"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(ErrorMessage(r), HasSubstr("nmae"));
+  r = Put("/api/v1/park", R"([1,2])");
+  EXPECT_EQ(r.status, 400);
+}
+
+TEST_F(ServerTest, ZoneCrud) {
+  Reply r = Post("/api/v1/zones", R"({"code":"Z02","name":"第二网格","officer":"王伟"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.j["code"], "Z02");
+  EXPECT_GT(r.j["id"].get<int64_t>(), 0);
+  r = Post("/api/v1/zones", R"({"code":"Z02","name":"again"})");
+  EXPECT_EQ(r.status, 409);
+  r = Post("/api/v1/zones", R"({"name":"no code"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(ErrorMessage(r), HasSubstr("code"));
+  r = Get("/api/v1/zones/Z02");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.j["officer"], "王伟");
+  r = Put("/api/v1/zones/Z02", R"({"officer_contact":"13800000000"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.j["officer"], "王伟");
+  EXPECT_EQ(r.j["officer_contact"], "13800000000");
+  r = Put("/api/v1/zones/Z02", R"({"code":"Z09"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(ErrorMessage(r), HasSubstr("code"));
+  r = Put("/api/v1/zones/Z03", R"({"name":"第三网格"})");
+  EXPECT_EQ(r.status, 201) << r.body;
+  r = Get("/api/v1/zones?q=网格");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.j["total"], 3);
+  r = Get("/api/v1/zones?q=z0&limit=1&offset=1");
+  EXPECT_EQ(r.j["total"], 3);
+  ASSERT_EQ(r.j["zones"].size(), 1u);
+  EXPECT_EQ(r.j["zones"][0]["code"], "Z02");
+  r = Get("/api/v1/zones?limit=-1");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(ErrorMessage(r), HasSubstr("limit"));
+  EXPECT_EQ(Delete("/api/v1/zones/Z03").status, 204);
+  EXPECT_EQ(Get("/api/v1/zones/Z03").status, 404);
+  EXPECT_EQ(Delete("/api/v1/zones/Z03").status, 404);
+  // A zone with enterprises cannot go.
+  r = Delete("/api/v1/zones/Z01");
+  EXPECT_GE(r.status, 400);
+  EXPECT_LT(r.status, 500);
+}
+
+TEST_F(ServerTest, EnterpriseCrudAndFilters) {
+  const std::string code = CreditCode("91210112MA0Y54321");
+  Reply r = Post(
+      "/api/v1/enterprises",
+      R"({"code":")" + code +
+          R"(","name":"另一家公司","industry_code":"3011","zone_code":"Z01","land_area_mu":35.5,"key_energy_user":true})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.j["industry_code"], "C3011");
+  EXPECT_FALSE(r.j["industry_name_zh"].get<std::string>().empty());
+  r = Post("/api/v1/enterprises", R"({"code":"91210112MA0Y5432X","name":"bad"})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  r = Post("/api/v1/enterprises",
+           R"({"code":")" + CreditCode("91210112MA0Y99999") + R"(","name":"x","zone_code":"Z99"})");
+  EXPECT_GE(r.status, 400);
+  EXPECT_LT(r.status, 500);
+  r = Get("/api/v1/enterprises?zone=Z01&industry=C36");
+  ASSERT_EQ(r.status, 200);
+  ASSERT_EQ(r.j["enterprises"].size(), 1u);
+  EXPECT_EQ(r.j["enterprises"][0]["code"], enterprise_code_);
+  r = Get("/api/v1/enterprises?q=另一");
+  ASSERT_EQ(r.j["enterprises"].size(), 1u);
+  r = Get("/api/v1/enterprises?zone=Z99");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(ErrorMessage(r), HasSubstr("zone"));
+  r = Put("/api/v1/enterprises/" + code, R"({"land_area_mu":40,"industry_name_zh":"ignored"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.j["land_area_mu"], 40);
+  EXPECT_EQ(r.j["name"], "另一家公司");
+  r = Put("/api/v1/enterprises/" + code, R"({"land_area_mu":"big"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(ErrorMessage(r), HasSubstr("land_area_mu"));
+  EXPECT_EQ(Get("/api/v1/enterprises/" + code).status, 200);
+  EXPECT_EQ(Delete("/api/v1/enterprises/" + code).status, 204);
+  EXPECT_EQ(Get("/api/v1/enterprises/" + code).status, 404);
+}
+
+TEST_F(ServerTest, MeterCrudAndFilters) {
+  Reply r = Post("/api/v1/meters",
+                 R"({"code":"H001","name":"heat","enterprise_code":")" + enterprise_code_ +
+                     R"(","carrier":"heat","unit":"GJ","kind":"cumulative","register_digits":6})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.j["kind"], "cumulative");
+  EXPECT_EQ(r.j["carrier"], "heat");
+  r = Post("/api/v1/meters", R"({"code":"H002","carrier":"heat","unit":"kWh"})");
+  // kWh measures energy as GJ does: fine; m3 would not be.
+  EXPECT_EQ(r.status, 201) << r.body;
+  r = Post("/api/v1/meters", R"({"code":"H003","carrier":"heat","unit":"m3"})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  r = Post("/api/v1/meters", R"({"code":"H004","carrier":"plasma"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(ErrorMessage(r), HasSubstr("carrier"));
+  r = Post("/api/v1/meters", R"({"code":"H005","kind":"sometimes"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(ErrorMessage(r), HasSubstr("kind"));
+  r = Post("/api/v1/meters", R"({"code":"H006","interval_s":900.5})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(ErrorMessage(r), HasSubstr("interval_s"));
+  r = Post("/api/v1/meters", R"({"code":"bad code!"})");
+  EXPECT_EQ(r.status, 400);
+
+  r = Get("/api/v1/meters?carrier=electricity");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.j["total"], 3);  // E001, E002, V001
+  r = Get("/api/v1/meters?zone=Z01&carrier=heat");
+  EXPECT_EQ(r.j["total"], 1);
+  r = Get("/api/v1/meters?enterprise=" + enterprise_code_);
+  EXPECT_EQ(r.j["total"], 5);
+  r = Get("/api/v1/meters?q=g00");
+  EXPECT_EQ(r.j["total"], 1);
+  r = Get("/api/v1/meters?carrier=plasma");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(ErrorMessage(r), HasSubstr("carrier"));
+  r = Put("/api/v1/meters/H001", R"({"multiplier":40})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.j["multiplier"], 40);
+  EXPECT_EQ(r.j["unit"], "GJ");
+  EXPECT_EQ(Delete("/api/v1/meters/H002").status, 204);
+  EXPECT_EQ(Get("/api/v1/meters/H002").status, 404);
+  EXPECT_EQ(Get("/api/v1/meters/H001").status, 200);
+}
+
+TEST_F(ServerTest, RegistryCsvImportIsAllOrNothingAndExportRoundTrips) {
+  Reply r = Post("/api/v1/registry/zones.csv",
+                 "code,name,officer\nZ05,第五网格,赵六\nZ06,第六网格,\n", "text/csv");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.j["imported"], 2);
+  EXPECT_EQ(Get("/api/v1/zones/Z05").j["officer"], "赵六");
+  // One bad row (empty name) refuses the file; the good row is not imported either.
+  r = Post("/api/v1/registry/zones.csv", "code,name\nZ07,第七网格\nZ08,\n", "text/csv");
+  ASSERT_EQ(r.status, 400) << r.body;
+  ASSERT_EQ(r.j["errors"].size(), 1u);
+  EXPECT_EQ(r.j["errors"][0]["line"], 3);
+  EXPECT_EQ(Get("/api/v1/zones/Z07").status, 404);
+  // A missing required column is a file-level error.
+  r = Post("/api/v1/registry/zones.csv", "name\nx\n", "text/csv");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(ErrorMessage(r), HasSubstr("code"));
+  // An existing code conflicts.
+  r = Post("/api/v1/registry/zones.csv", "code,name\nZ05,again\n", "text/csv");
+  EXPECT_EQ(r.status, 409) << r.body;
+  // Meters referring to the seeded enterprise.
+  r = Post("/api/v1/registry/meters.csv",
+           "code,carrier,enterprise,unit,kind\nW001,water," + enterprise_code_ +
+               ",m3,interval\nW002,water,,t,interval\n",
+           "text/csv");
+  EXPECT_EQ(r.status, 400) << r.body;  // t does not fit water (m3)
+  r = Post("/api/v1/registry/meters.csv",
+           "code,carrier,enterprise,unit,kind\nW001,water," + enterprise_code_ + ",m3,interval\n",
+           "text/csv");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Get("/api/v1/meters/W001").j["carrier"], "water");
+
+  r = Get("/api/v1/registry/zones.csv");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_THAT(r.content_type, HasSubstr("text/csv"));
+  EXPECT_THAT(r.body, HasSubstr("Z05,第五网格,赵六"));
+  r = Get("/api/v1/registry/enterprises.csv?bom=true");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body.substr(0, 3), "\xEF\xBB\xBF");
+  EXPECT_THAT(r.body, HasSubstr(enterprise_code_));
+  // Export then import into a fresh park gives the same meters.
+  const std::string meters_csv = Get("/api/v1/registry/meters.csv").body;
+  Result<model::RegistryCsv<model::Meter>> parsed = model::ParseMetersCsv(meters_csv);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().ToString();
+  EXPECT_TRUE(parsed->errors.empty());
+  EXPECT_EQ(parsed->records.size(), engine_->ListMeters().size());
+}
+
+TEST_F(ServerTest, GzipAndMultipartBodiesAreAccepted) {
+  client_->set_compress(true);
+  Reply r = Post("/write?precision=s", "e,meter=E001 kwh=1 " + std::to_string(kDay0), "text/plain");
+  EXPECT_EQ(r.status, 204) << r.body;
+  client_->set_compress(false);
+  EXPECT_EQ(RawCount("E001", "2025-01-01", "2025-01-02"), 1u);
+
+  ASSERT_EQ(Put("/api/v1/mappings/m",
+                R"({"timestamp_column":"t","timestamp_format":"iso8601","value_column":"v",
+                    "meter":"E002"})")
+                .status,
+            200);
+  httplib::MultipartFormDataItems items = {
+      {"file", "t,v\n2025-01-01T00:00:00+08:00,4\n2025-01-01T00:15:00+08:00,5\n", "r.csv",
+       "text/csv"},
+      {"comment", "ignored", "", ""}};
+  r = ToReply(client_->Post("/api/v1/imports?mapping=m", items));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.j["accepted"], 2);
+  EXPECT_EQ(RawCount("E002", "2025-01-01", "2025-01-02"), 2u);
+}
+
+TEST_F(ServerTest, LandingPageWithoutDataStillRenders) {
+  Reply r = Get("/");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_THAT(r.body, HasSubstr("测试园区 Test Park"));
+  EXPECT_THAT(r.body, HasSubstr("</html>"));
+}
+
+// --- CSV mappings and imports
+
+TEST_F(ServerTest, MappingsSaveAndList) {
+  const std::string mapping = R"({"timestamp_column":"time","timestamp_format":"%Y-%m-%d %H:%M",
+      "value_column":"kwh","meter":"E002","interval_s":900})";
+  Reply r = Put("/api/v1/mappings/steel", mapping);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.j["name"], "steel");
+  r = Get("/api/v1/mappings/steel");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.j["value_column"], "kwh");
+  r = Get("/api/v1/mappings");
+  ASSERT_EQ(r.status, 200);
+  ASSERT_EQ(r.j["mappings"].size(), 1u);
+  EXPECT_EQ(r.j["mappings"][0]["name"], "steel");
+  EXPECT_EQ(Get("/api/v1/mappings/none").status, 404);
+  r = Put("/api/v1/mappings/bad", R"({"timestamp_column":"time"})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  r = Put("/api/v1/mappings/bad", R"({"timestamp_column":"time","bogus":1})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(ErrorMessage(r), HasSubstr("bogus"));
+  r = Put("/api/v1/mappings/bad", "{");
+  EXPECT_EQ(r.status, 400);
+}
+
+TEST_F(ServerTest, CsvImportReportsRejectedRowsAndZeroRuns) {
+  ASSERT_EQ(Put("/api/v1/mappings/plant",
+                R"({"timestamp_column":"time","timestamp_format":"%Y-%m-%d %H:%M",
+                    "value_column":"kwh","meter":"E002","interval_s":900})")
+                .status,
+            200);
+  // One day of 15-minute readings; 04:00-08:00 is exact zeros (16 readings); line 5 is bad.
+  std::string csv = "time,kwh\n";
+  for (int i = 0; i < 96; ++i) {
+    const int hour = i / 4;
+    const int minute = (i % 4) * 15;
+    std::string value = (hour >= 4 && hour < 8) ? "0" : std::to_string(20 + i % 7);
+    if (i == 3) value = "abc";
+    csv += fmt::format("2025-01-02 {:02d}:{:02d},{}\n", hour, minute, value);
+  }
+  Reply r = Post("/api/v1/imports?mapping=plant", csv, "text/csv");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.j["received"], 96);
+  EXPECT_EQ(r.j["accepted"], 95);
+  ASSERT_EQ(r.j["rejected"].size(), 1u);
+  EXPECT_EQ(r.j["rejected"][0]["line"], 5);
+  EXPECT_FALSE(r.j["rejected"][0]["reason"].get<std::string>().empty());
+  ASSERT_EQ(r.j["suspected_gaps"].size(), 1u) << r.body;
+  const json& gap = r.j["suspected_gaps"][0];
+  EXPECT_EQ(gap["meter"], "E002");
+  EXPECT_EQ(gap["from"], "2025-01-02T04:00:00+08:00");
+  EXPECT_EQ(gap["to"], "2025-01-02T08:00:00+08:00");
+  EXPECT_EQ(gap["readings"], 16);
+  EXPECT_EQ(RawCount("E002", "2025-01-02", "2025-01-03"), 95u);
+
+  r = Post("/api/v1/imports?mapping=nope", csv, "text/csv");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(ErrorMessage(r), HasSubstr("mapping"));
+  r = Post("/api/v1/imports", csv, "text/csv");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(ErrorMessage(r), HasSubstr("mapping"));
+}
+
+// --- queries
+
+class QueryTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    ServerTest::SetUp();
+    // Two days of hourly-ish readings for E001 (4 per hour, 1 kWh each) and one of G001.
+    std::string body;
+    for (int i = 0; i < 2 * 96; ++i) {
+      body += "e,meter=E001 kwh=1 " + std::to_string(kDay0 + i * 900) + "\n";
+    }
+    for (int i = 0; i < 96; ++i) {
+      body += "g,meter=G001 m3=0.5 " + std::to_string(kDay0 + i * 900) + "\n";
+    }
+    ASSERT_EQ(Post("/write?precision=s", body, "text/plain").status, 204);
+    ASSERT_EQ(Post("/api/v1/flush", "", "text/plain").status, 200);
+  }
+};
+
+TEST_F(QueryTest, RawReadingsJsonAndCsv) {
+  Reply r = Get("/api/v1/readings?meter=E001&from=2025-01-01T00:00:00%2B08:00&to=" +
+                std::to_string(kDay0 + 3600));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.j["count"], 4);
+  EXPECT_EQ(r.j["readings"].size(), 4u);
+  r = Get("/api/v1/readings?meter=E001&from=2025-01-01&to=2025-01-01T01:00:00&format=csv");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_THAT(r.content_type, HasSubstr("text/csv"));
+  EXPECT_EQ(r.body,
+            "ts,value\n2025-01-01T00:00:00+08:00,1\n2025-01-01T00:15:00+08:00,1\n"
+            "2025-01-01T00:30:00+08:00,1\n2025-01-01T00:45:00+08:00,1\n");
+}
+
+TEST_F(QueryTest, SumsByPeriodAndGroup) {
+  Reply r = Get("/api/v1/sums?by=meter&period=day&meter=E001&from=2025-01-01&to=2025-01-03");
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(r.j["rows"].size(), 2u);
+  EXPECT_EQ(r.j["rows"][0]["group"], "E001");
+  EXPECT_EQ(r.j["rows"][0]["carrier"], "electricity");
+  EXPECT_EQ(r.j["rows"][0]["unit"], "kWh");
+  EXPECT_EQ(r.j["rows"][0]["period"], "2025-01-01T00:00:00+08:00");
+  EXPECT_DOUBLE_EQ(r.j["rows"][0]["value"].get<double>(), 96.0);
+  EXPECT_EQ(r.j["rows"][0]["readings"], 96);
+  r = Get("/api/v1/sums?by=park&period=month&from=2025-01-01&to=2025-02-01");
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::map<std::string, double> by_carrier;
+  for (const json& row : r.j["rows"]) by_carrier[row["carrier"]] += row["value"].get<double>();
+  EXPECT_DOUBLE_EQ(by_carrier["electricity"], 192.0);
+  EXPECT_DOUBLE_EQ(by_carrier["natural_gas"], 48.0);
+  r =
+      Get("/api/v1/sums?by=meter&period=hour&meter=E001,G001&from=2025-01-01&to=2025-01-01T02:00"
+          "&format=csv");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_THAT(r.body, HasSubstr("group,carrier,unit,period,value,readings\n"));
+  EXPECT_THAT(r.body, HasSubstr("E001,electricity,kWh,2025-01-01T01:00:00+08:00,4,4\n"));
+  EXPECT_THAT(r.body, HasSubstr("G001,natural_gas,m3,2025-01-01T00:00:00+08:00,2,4\n"));
+  r =
+      Get("/api/v1/sums?by=zone&period=day&zone=Z01&carrier=electricity&industry=C36"
+          "&from=2025-01-01&to=2025-01-02");
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(r.j["rows"].size(), 1u);
+  EXPECT_EQ(r.j["rows"][0]["group"], "Z01");
+  EXPECT_DOUBLE_EQ(r.j["rows"][0]["value"].get<double>(), 96.0);
+  r = Get("/api/v1/sums?by=enterprise&period=year&enterprise=" + enterprise_code_ +
+          "&from=2025-01-01&to=2026-01-01");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_FALSE(r.j["rows"].empty());
+}
+
+TEST_F(QueryTest, BadQueryParametersAreNamed) {
+  struct Case {
+    std::string path;
+    std::string mentions;
+  };
+  const std::vector<Case> cases = {
+      {"/api/v1/readings?meter=NOPE&from=2025-01-01&to=2025-01-02", "meter"},
+      {"/api/v1/readings?meter=V001&from=2025-01-01&to=2025-01-02", "virtual"},
+      {"/api/v1/readings?from=2025-01-01&to=2025-01-02", "meter"},
+      {"/api/v1/readings?meter=E001&from=yesterday&to=2025-01-02", "from"},
+      {"/api/v1/readings?meter=E001&from=2025-01-01&to=2025-02-30", "to"},
+      {"/api/v1/readings?meter=E001&from=2025-01-02&to=2025-01-01", "from"},
+      {"/api/v1/readings?meter=E001&from=2025-01-01&to=2025-01-01", "from"},
+      {"/api/v1/readings?meter=E001&from=2000-01-01&to=2025-01-01", "10 years"},
+      {"/api/v1/readings?meter=E001&from=1000-01-01&to=2025-01-01", "from"},
+      {"/api/v1/readings?meter=E001&meter=E002&from=2025-01-01&to=2025-01-02", "meter"},
+      {"/api/v1/readings?meter=E001&format=xml", "format"},
+      {"/api/v1/sums?by=building", "by"},
+      {"/api/v1/sums?period=week", "period"},
+      {"/api/v1/sums?period=hour&from=2000-01-01&to=2025-01-01", "10 years"},
+      {"/api/v1/sums?meter=NOPE&from=2025-01-01&to=2025-01-02", "meter"},
+      {"/api/v1/sums?enterprise=NOPE&from=2025-01-01&to=2025-01-02", "enterprise"},
+      {"/api/v1/sums?zone=NOPE&from=2025-01-01&to=2025-01-02", "zone"},
+      {"/api/v1/sums?carrier=plasma&from=2025-01-01&to=2025-01-02", "carrier"},
+      {"/api/v1/sums?industry=C36-X&from=2025-01-01&to=2025-01-02", "industry"},
+      {"/api/v1/sums?include_generation=maybe", "include_generation"},
+      {"/api/v1/sums?form=2025-01-01", "form"},
+      {"/api/v1/completeness?meter=NOPE", "meter"},
+      {"/api/v1/completeness?from=2025-01-01&to=2040-01-01", "10 years"},
+      {"/api/v1/corrections?meter=NOPE", "meter"},
+      {"/api/v1/corrections?meter=E001&from=x", "from"},
+  };
+  for (const Case& c : cases) {
+    Reply r = Get(c.path);
+    EXPECT_EQ(r.status, 400) << c.path << " -> " << r.body;
+    EXPECT_EQ(r.j["error"]["code"], "INVALID_ARGUMENT") << c.path;
+    EXPECT_THAT(ErrorMessage(r), HasSubstr(c.mentions)) << c.path;
+  }
+}
+
+TEST_F(QueryTest, CompletenessCountsReadingsPerDay) {
+  Reply r = Get("/api/v1/completeness?meter=E001&meter=G001&from=2025-01-01&to=2025-01-03");
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::map<std::pair<std::string, std::string>, int> received;
+  for (const json& row : r.j["rows"]) {
+    received[{row["meter"], row["date"]}] = row["received"].get<int>();
+    EXPECT_EQ(row["expected"], 96);
+  }
+  EXPECT_EQ((received[{"E001", "2025-01-01"}]), 96);
+  EXPECT_EQ((received[{"E001", "2025-01-02"}]), 96);
+  EXPECT_EQ((received[{"G001", "2025-01-02"}]), 0);
+  r = Get("/api/v1/completeness?meter=E001&from=2025-01-01&to=2025-01-02&format=csv");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_THAT(r.body, HasSubstr("meter,date,expected,received,suspect_zero,flagged\n"
+                                "E001,2025-01-01,96,96,0,0\n"));
+}
+
+TEST_F(QueryTest, CorrectionsKeepProvenance) {
+  Reply r = Post("/write?precision=s", "e,meter=E001 kwh=3 " + std::to_string(kDay0), "text/plain");
+  ASSERT_EQ(r.status, 204);
+  ASSERT_EQ(Post("/api/v1/flush", "", "text/plain").status, 200);
+  r = Get("/api/v1/corrections?meter=E001&from=2025-01-01&to=2025-01-02");
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(r.j["corrections"].size(), 1u) << r.body;
+  EXPECT_EQ(r.j["corrections"][0]["ts"], "2025-01-01T00:00:00+08:00");
+  EXPECT_EQ(r.j["corrections"][0]["old_value"], 1);
+  EXPECT_EQ(r.j["corrections"][0]["new_value"], 3);
+  EXPECT_THAT(r.j["corrections"][0]["source"].get<std::string>(), HasSubstr("/write"));
+  EXPECT_THAT(r.j["corrections"][0]["source"].get<std::string>(), HasSubstr("127.0.0.1"));
+}
+
+TEST_F(ServerTest, ConcurrentWritersAllLand) {
+  constexpr int kThreads = 4;
+  constexpr int kRequests = 25;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      httplib::Client client("127.0.0.1", server_->port());
+      for (int i = 0; i < kRequests; ++i) {
+        const int64_t ts = kDay0 + (t * kRequests + i) * 900;
+        auto res = client.Post("/write?precision=s", "e,meter=E001 kwh=1 " + std::to_string(ts),
+                               "text/plain");
+        if (!res || res->status != 204) ++failures;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(RawCount("E001", "2025-01-01", "2025-01-03"), size_t{kThreads * kRequests});
+}
+
+}  // namespace
+}  // namespace zp::server
