@@ -62,7 +62,7 @@ struct FlushBatch {
   std::vector<Chunk> chunks;            // upserted by (series_id, day)
   std::vector<MonthSum> months;         // upserted by (series_id, month)
   std::vector<Correction> corrections;  // appended
-  int64_t log_truncate_upto = 0;        // delete log entries with seq <= this (0: none)
+  int64_t log_truncate_upto = 0;        // log entries with seq <= this are flushed (0: none)
 };
 
 class Store {

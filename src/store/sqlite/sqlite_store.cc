@@ -12,6 +12,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "sqlite/segment_log.h"
+#include "zp/base/logging.h"
 #include "zp/units/units.h"
 
 namespace zp::store {
@@ -21,6 +23,12 @@ namespace {
 constexpr int32_t kApplicationId = 0x5A504442;
 constexpr int kPageSize = 4096;
 constexpr int kBusyTimeoutMs = 10000;
+// The WAL is cut back to this size whenever it is reset (PRAGMA journal_size_limit) ...
+constexpr int64_t kJournalSizeLimit = int64_t{8} << 20;
+// ... and after a flush that leaves it larger than this, it is checkpointed and truncated.
+constexpr int64_t kWalShrinkBytes = int64_t{1} << 20;
+// How long that checkpoint waits for readers of older snapshots before giving up for this time.
+constexpr int kCheckpointBusyMs = 200;
 
 constexpr char kSchemaV1Sql[] =
 #include "sqlite/schema_v1.sql.inc"
@@ -29,12 +37,19 @@ constexpr char kMigrationV2Sql[] =
 #include "sqlite/migration_v2.sql.inc"
     ;
 
+// Migration 1 -> 2, C++ half, run before its SQL: moves the rows of v1's ingest_log table into a
+// log segment and records how far the log was flushed.
+Status MoveV1LogToSegments(SqliteStore::Conn& conn, const std::string& log_dir);
+
 struct Migration {
   int32_t to_version;
   const char* sql;
+  // Runs first, in the same transaction; log_dir is empty for ":memory:".
+  Status (*prepare)(SqliteStore::Conn& conn, const std::string& log_dir);
 };
 // Migration i takes a database from version i to i + 1 (version 0: empty file).
-constexpr Migration kMigrations[] = {{1, kSchemaV1Sql}, {2, kMigrationV2Sql}};
+constexpr Migration kMigrations[] = {{1, kSchemaV1Sql, nullptr},
+                                     {2, kMigrationV2Sql, MoveV1LogToSegments}};
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration per schema version");
 
 Status ErrorFromSqlite(sqlite3* db, int rc, std::string_view what) {
@@ -309,10 +324,12 @@ constexpr char kSqlListSettingsFrom[] =
 constexpr char kSqlListSettingsRange[] =
     "SELECT key, value FROM settings WHERE key >= ?1 AND key < ?2 ORDER BY key";
 
-constexpr char kSqlAppendLog[] = "INSERT INTO ingest_log (payload) VALUES (?1)";
-constexpr char kSqlLastLogSeq[] = "SELECT seq FROM sqlite_sequence WHERE name = 'ingest_log'";
-constexpr char kSqlReadLog[] = "SELECT seq, payload FROM ingest_log ORDER BY seq";
-constexpr char kSqlTruncateLog[] = "DELETE FROM ingest_log WHERE seq <= ?1";
+// meta.log_flushed_upto: log records with seq <= it are in chunks. Only ever increases.
+constexpr char kSqlSetLogFlushedUpto[] =
+    "INSERT INTO meta (key, value) VALUES ('log_flushed_upto', ?1) ON CONFLICT (key) DO UPDATE "
+    "SET value = excluded.value WHERE CAST(excluded.value AS INTEGER) > CAST(value AS INTEGER)";
+constexpr char kSqlGetLogFlushedUpto[] =
+    "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'log_flushed_upto'";
 
 constexpr char kSqlReadChunks[] =
     "SELECT day, resolution_s, data, count, sum, flagged, suspect_zero FROM chunks "
@@ -333,7 +350,8 @@ constexpr char kSqlMonthsOfSeries[] =
 constexpr char kSqlMonthsFrom[] =
     "SELECT series_id, month, sum, count FROM month_sums "
     "WHERE (series_id, month) >= (?1, ?2) ORDER BY series_id, month";
-// Served by the partial index chunks_raw_by_day (same WHERE terms).
+// A scan of the whole table: it runs at most hourly, and an index on day would cost more space
+// than the scan costs time (docs/storage.md).
 constexpr char kSqlRawChunksBefore[] =
     "SELECT series_id, day FROM chunks WHERE day < ?1 AND resolution_s = 0 AND length(data) > 0";
 constexpr char kSqlReadCorrections[] =
@@ -463,7 +481,11 @@ Status ScanAllSeries(Conn& conn, const char* from_sql, int32_t from, int32_t to,
 }
 
 // Runs one migration step inside the caller's transaction.
-Status ApplyMigration(Conn& conn, const Migration& m) {
+Status ApplyMigration(Conn& conn, const Migration& m, const std::string& log_dir) {
+  if (m.prepare != nullptr) {
+    ZP_RETURN_IF_ERROR(
+        m.prepare(conn, log_dir).WithContext(fmt::format("migrate to schema {}", m.to_version)));
+  }
   ZP_RETURN_IF_ERROR(conn.Exec(m.sql, fmt::format("migrate to schema {}", m.to_version)));
   ZP_RETURN_IF_ERROR(
       conn.Exec(fmt::format("PRAGMA user_version = {}", m.to_version).c_str(), "set user_version"));
@@ -512,7 +534,7 @@ Result<FileIdentity> Identify(Conn& conn, const std::string& path) {
 }
 
 // Creates or migrates the schema to `target` in one transaction.
-Status MigrateTo(Conn& conn, const std::string& path, int32_t target) {
+Status MigrateTo(Conn& conn, const std::string& path, int32_t target, const std::string& log_dir) {
   Txn txn(conn);
   ZP_RETURN_IF_ERROR(txn.Begin(/*write=*/true));
   // Re-read under the write lock: another process may have migrated meanwhile.
@@ -523,10 +545,47 @@ Status MigrateTo(Conn& conn, const std::string& path, int32_t target) {
   }
   for (const Migration& m : kMigrations) {
     if (m.to_version > id.user_version && m.to_version <= target) {
-      ZP_RETURN_IF_ERROR(ApplyMigration(conn, m));
+      ZP_RETURN_IF_ERROR(ApplyMigration(conn, m, log_dir));
     }
   }
   return txn.Commit();
+}
+
+Status MoveV1LogToSegments(SqliteStore::Conn& conn, const std::string& log_dir) {
+  // The highest seq ever handed out (rows may all be flushed and deleted) and the first left.
+  ZP_ASSIGN_OR_RETURN(
+      int64_t counter,
+      QueryInt(conn,
+               "SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'ingest_log'"));
+  ZP_ASSIGN_OR_RETURN(int64_t first,
+                      QueryInt(conn, "SELECT coalesce(min(seq), 0) FROM ingest_log"));
+  sqlite3_stmt* rows = nullptr;
+  int rc = sqlite3_prepare_v2(conn.db(), "SELECT seq, payload FROM ingest_log ORDER BY seq", -1,
+                              &rows, nullptr);
+  if (rc != SQLITE_OK) return ErrorFromSqlite(conn.db(), rc, "read v1 ingest_log");
+  auto next = [&](int64_t* seq, std::string_view* payload) -> Result<bool> {
+    int step = sqlite3_step(rows);
+    if (step == SQLITE_DONE) return false;
+    if (step != SQLITE_ROW) return ErrorFromSqlite(conn.db(), step, "read v1 ingest_log");
+    *seq = sqlite3_column_int64(rows, 0);
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(rows, 1));
+    *payload =
+        std::string_view(p == nullptr ? "" : p, static_cast<size_t>(sqlite3_column_bytes(rows, 1)));
+    return true;
+  };
+  Status moved;
+  if (log_dir.empty()) {
+    moved = first == 0 ? Status::OK() : InternalError("in-memory database with v1 log rows");
+  } else {
+    moved = SegmentLog::WriteInitialSegment(log_dir, next);
+  }
+  sqlite3_finalize(rows);
+  ZP_RETURN_IF_ERROR(moved);
+  const int64_t flushed_upto = first > 0 ? first - 1 : counter;
+  if (flushed_upto == 0) return Status::OK();
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(conn, kSqlSetLogFlushedUpto));
+  stmt.Int(1, flushed_upto);
+  return stmt.Run("write meta.log_flushed_upto");
 }
 
 }  // namespace
@@ -534,8 +593,11 @@ Status MigrateTo(Conn& conn, const std::string& path, int32_t target) {
 // ---- open / close.
 
 SqliteStore::SqliteStore(std::string path, std::unique_ptr<Conn> writer,
-                         std::unique_ptr<Conn> reader)
-    : path_(std::move(path)), writer_(std::move(writer)), reader_(std::move(reader)) {}
+                         std::unique_ptr<Conn> reader, std::unique_ptr<SegmentLog> log)
+    : path_(std::move(path)),
+      writer_(std::move(writer)),
+      reader_(std::move(reader)),
+      log_(std::move(log)) {}
 
 SqliteStore::~SqliteStore() {
   // The reader closes first so the writer, closing last, checkpoints and removes the WAL.
@@ -572,6 +634,13 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) 
                       id.user_version, kSchemaVersion));
     }
   }
+  // A zeropark database (or a new one): take the log directory before touching anything.
+  std::unique_ptr<SegmentLog> log;
+  if (in_memory) {
+    log = SegmentLog::InMemory();
+  } else {
+    ZP_ASSIGN_OR_RETURN(log, SegmentLog::Lock(LogDirOf(path)));
+  }
   if (fresh) {
     ZP_RETURN_IF_ERROR(
         writer->Exec(fmt::format("PRAGMA page_size = {}", kPageSize).c_str(), "set page_size"));
@@ -595,15 +664,18 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) 
           fmt::format("cannot use WAL journal for '{}' (journal_mode is '{}')", path, mode));
     }
   }
-  // Acknowledged means durable: every commit syncs the WAL. The WAL file is cut back to 16 MiB
-  // after checkpoints so DiskBytes stays honest.
-  ZP_RETURN_IF_ERROR(writer->Exec(
-      "PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 16777216; "
-      "PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY; PRAGMA foreign_keys = OFF",
-      "configure connection"));
+  // Acknowledged means durable: every commit syncs the WAL. The WAL file is cut back to
+  // kJournalSizeLimit whenever it restarts, so DiskBytes stays honest.
+  ZP_RETURN_IF_ERROR(
+      writer->Exec(fmt::format("PRAGMA synchronous = FULL; PRAGMA journal_size_limit = {}; "
+                               "PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY; "
+                               "PRAGMA foreign_keys = OFF",
+                               kJournalSizeLimit)
+                       .c_str(),
+                   "configure connection"));
   if (fresh || id.user_version < kSchemaVersion) {
     ZP_RETURN_IF_ERROR(
-        MigrateTo(*writer, path, kSchemaVersion)
+        MigrateTo(*writer, path, kSchemaVersion, in_memory ? std::string() : LogDirOf(path))
             .WithContext(fmt::format("upgrading '{}' to schema {}", path, kSchemaVersion)));
   }
   ZP_ASSIGN_OR_RETURN(int64_t meta_version,
@@ -612,6 +684,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) 
     return DataLossError(fmt::format("'{}': meta.schema_version is {} but user_version is {}", path,
                                      meta_version, kSchemaVersion));
   }
+  ZP_ASSIGN_OR_RETURN(int64_t flushed_upto, QueryInt(*writer, kSqlGetLogFlushedUpto));
+  ZP_RETURN_IF_ERROR(log->Recover(flushed_upto));
   std::unique_ptr<Conn> reader;
   if (!in_memory) {
     ZP_ASSIGN_OR_RETURN(reader, Conn::Open(path));
@@ -620,7 +694,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) 
                      "PRAGMA temp_store = MEMORY",
                      "configure read connection"));
   }
-  return std::unique_ptr<SqliteStore>(new SqliteStore(path, std::move(writer), std::move(reader)));
+  return std::unique_ptr<SqliteStore>(
+      new SqliteStore(path, std::move(writer), std::move(reader), std::move(log)));
 }
 
 int64_t SqliteStore::DiskBytes() {
@@ -629,7 +704,28 @@ int64_t SqliteStore::DiskBytes() {
   struct stat st;
   if (stat(path_.c_str(), &st) == 0) total += st.st_size;
   if (stat((path_ + "-wal").c_str(), &st) == 0) total += st.st_size;
-  return total;
+  return total + log_->Bytes();
+}
+
+void SqliteStore::SetLogSegmentBytesForTesting(int64_t bytes) {
+  log_->SetSegmentBytesForTesting(bytes);
+}
+
+void SqliteStore::ShrinkWal() {
+  if (path_ == ":memory:") return;
+  struct stat st;
+  if (stat((path_ + "-wal").c_str(), &st) != 0 || st.st_size <= kWalShrinkBytes) return;
+  // TRUNCATE copies the WAL into the database and empties it when no reader still needs its
+  // frames; readers are waited for briefly only, after which it does what it can (PASSIVE) and
+  // journal_size_limit trims the file at the WAL's next restart.
+  sqlite3_busy_timeout(writer_->db(), kCheckpointBusyMs);
+  int rc = sqlite3_wal_checkpoint_v2(writer_->db(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr,
+                                     nullptr);
+  sqlite3_busy_timeout(writer_->db(), kBusyTimeoutMs);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED) {
+    LogWarning("checkpoint of '{}' after a flush failed: {}", path_,
+               ErrorFromSqlite(writer_->db(), rc, "wal_checkpoint").ToString());
+  }
 }
 
 Result<std::string> SqliteStore::QueryForTesting(std::string_view sql) {
@@ -891,21 +987,20 @@ constexpr size_t kMaxLogGroupBytes = size_t{64} << 20;
 }  // namespace
 
 Result<int64_t> SqliteStore::AppendLog(std::span<const std::string> payloads) {
-  if (payloads.empty()) {
-    std::lock_guard lock(writer_->mu());
-    ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(*writer_, kSqlLastLogSeq));
-    int rc = stmt.Step();
-    if (rc == SQLITE_ROW) return stmt.ColInt(0);
-    if (rc != SQLITE_DONE) return stmt.Error(rc, "read log sequence");
-    return int64_t{0};
+  for (const std::string& p : payloads) {
+    if (p.size() > kMaxLogPayloadBytes) {
+      return InvalidArgumentError(
+          fmt::format("ingest log entry of {} bytes (at most {})", p.size(), kMaxLogPayloadBytes));
+    }
   }
+  if (payloads.empty()) return log_->LastSeq();
   LogWriter self;
   self.payloads = payloads;
   std::unique_lock lock(log_mu_);
   log_queue_.push_back(&self);
   while (!self.done && log_queue_.front() != &self) self.cv.wait(lock);
   if (!self.done) {
-    // This writer leads: commit it and whoever queued behind it in one transaction.
+    // This writer leads: append it and whoever queued behind it with one write and one sync.
     std::vector<LogWriter*> group;
     size_t bytes = 0;
     for (LogWriter* w : log_queue_) {
@@ -930,41 +1025,27 @@ Result<int64_t> SqliteStore::AppendLog(std::span<const std::string> payloads) {
 }
 
 void SqliteStore::CommitLogGroup(const std::vector<LogWriter*>& group) {
-  std::lock_guard lock(writer_->mu());
-  auto commit = [&](std::span<LogWriter* const> writers) -> Status {
-    Txn txn(*writer_);
-    ZP_RETURN_IF_ERROR(txn.Begin(/*write=*/true));
-    ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(*writer_, kSqlAppendLog));
-    for (LogWriter* w : writers) {
-      for (const std::string& payload : w->payloads) {
-        stmt.Reset();
-        stmt.Blob(1, payload);
-        ZP_RETURN_IF_ERROR(stmt.Run("append to ingest log"));
-      }
-      w->last_seq = sqlite3_last_insert_rowid(writer_->db());
-    }
-    return txn.Commit();
-  };
-  Status s = commit(group);
-  if (s.ok()) return;
-  if (group.size() == 1) {
-    group[0]->status = s;
-    return;
+  std::vector<std::span<const std::string>> batches;
+  batches.reserve(group.size());
+  int64_t records = 0;
+  for (LogWriter* w : group) {
+    batches.push_back(w->payloads);
+    records += static_cast<int64_t>(w->payloads.size());
   }
-  // One writer's bad payload must not fail the others: retry each on its own.
-  for (LogWriter* w : group) w->status = commit(std::span<LogWriter* const>(&w, 1));
+  Result<int64_t> last = log_->Append(batches);
+  int64_t seq = last.ok() ? *last - records : 0;
+  for (LogWriter* w : group) {
+    if (!last.ok()) {
+      w->status = last.error();
+      continue;
+    }
+    seq += static_cast<int64_t>(w->payloads.size());
+    w->last_seq = seq;
+  }
 }
 
 Status SqliteStore::ReadLog(const std::function<Status(int64_t, std::string_view)>& fn) {
-  Conn& conn = reader();
-  std::lock_guard lock(conn.mu());
-  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(conn, kSqlReadLog));
-  int rc;
-  while ((rc = stmt.Step()) == SQLITE_ROW) {
-    ZP_RETURN_IF_ERROR(fn(stmt.ColInt(0), stmt.ColBlob(1)));
-  }
-  if (rc != SQLITE_DONE) return stmt.Error(rc, "read ingest log");
-  return Status::OK();
+  return log_->Read(fn);
 }
 
 // ---- chunks and rollups.
@@ -1128,12 +1209,20 @@ Status SqliteStore::Commit(const FlushBatch& batch) {
       }
     }
   }
-  if (batch.log_truncate_upto > 0) {
-    ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(*writer_, kSqlTruncateLog));
-    stmt.Int(1, batch.log_truncate_upto);
-    ZP_RETURN_IF_ERROR(stmt.Run("truncate ingest log"));
+  // Entries that were never appended cannot be flushed: a later append must not be skipped.
+  const int64_t log_upto = std::min(batch.log_truncate_upto, log_->LastSeq());
+  if (log_upto > 0) {
+    ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(*writer_, kSqlSetLogFlushedUpto));
+    stmt.Int(1, log_upto);
+    ZP_RETURN_IF_ERROR(stmt.Run("write meta.log_flushed_upto"));
   }
-  return txn.Commit();
+  ZP_RETURN_IF_ERROR(txn.Commit());
+  if (log_upto > 0) {
+    // Durable now: the segments holding only flushed entries can go.
+    log_->MarkFlushed(log_upto);
+    ShrinkWal();
+  }
+  return Status::OK();
 }
 
 // ---- test hooks.
@@ -1148,7 +1237,7 @@ Status CreateSqliteAtVersionForTesting(const std::string& path, int32_t version)
   ZP_RETURN_IF_ERROR(
       conn->Exec(fmt::format("PRAGMA page_size = {}; PRAGMA journal_mode = WAL", kPageSize).c_str(),
                  "configure"));
-  return MigrateTo(*conn, path, version);
+  return MigrateTo(*conn, path, version, LogDirOf(path));
 }
 
 Status ExecSqliteForTesting(const std::string& path, std::string_view sql) {

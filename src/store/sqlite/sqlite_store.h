@@ -1,11 +1,13 @@
 #pragma once
 
-// SqliteStore: the embedded Store backend, one SQLite file in WAL mode (docs/storage.md).
-// Writes go through one connection under a mutex and are durable on return (synchronous=FULL);
-// concurrent AppendLog calls are group-committed (one fsync for all waiting writers, as in
-// LevelDB's write queue). Reads use a second connection so they never wait behind an fsync.
-// Callbacks passed to the read methods run while that connection is held: they must not call back
-// into the store.
+// SqliteStore: the embedded Store backend, one SQLite file in WAL mode plus the ingest log in
+// append-only segment files beside it, `<path>-log/` (segment_log.h, docs/storage.md).
+// Database writes go through one connection under a mutex and are durable on return
+// (synchronous=FULL). Concurrent AppendLog calls are group-committed: one write and one fdatasync
+// for all waiting writers, as in LevelDB's write queue; they never touch the database. Reads use a
+// second connection so they never wait behind an fsync. Callbacks passed to the read methods run
+// while that connection (ReadLog: the log) is held: they must not call back into the store.
+// One process at a time may open a file: the log directory is flock()ed.
 
 #include <condition_variable>
 #include <cstdint>
@@ -19,10 +21,14 @@
 
 namespace zp::store {
 
+class SegmentLog;
+
 class SqliteStore final : public Store {
  public:
-  // Opens or creates the database at `path` (":memory:" for a private in-memory database).
-  // Migrates an older schema; refuses a newer one and files that are not zeropark databases.
+  // Opens or creates the database at `path` (":memory:" for a private in-memory database, whose
+  // log is kept in memory). Migrates an older schema; refuses a newer one and files that are not
+  // zeropark databases. Creates the log directory when absent; Unavailable when another store
+  // has the database open.
   static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path);
   ~SqliteStore() override;
 
@@ -77,20 +83,26 @@ class SqliteStore final : public Store {
   // Tests: the first column of the first row of `sql` run on the write connection, as text
   // ("" when there is no row).
   Result<std::string> QueryForTesting(std::string_view sql);
+  // Tests: start a new log segment once the open one holds more than `bytes`.
+  void SetLogSegmentBytesForTesting(int64_t bytes);
 
   class Conn;  // a connection with its prepared-statement cache; defined in the .cc
 
  private:
   struct LogWriter;  // one AppendLog call waiting in log_queue_
 
-  SqliteStore(std::string path, std::unique_ptr<Conn> writer, std::unique_ptr<Conn> reader);
+  SqliteStore(std::string path, std::unique_ptr<Conn> writer, std::unique_ptr<Conn> reader,
+              std::unique_ptr<SegmentLog> log);
   Conn& reader() { return reader_ ? *reader_ : *writer_; }
-  // Writes the payloads of `group` in one transaction and sets each writer's result.
+  // Appends the payloads of `group` with one write and one sync and sets each writer's result.
   void CommitLogGroup(const std::vector<LogWriter*>& group);
+  // After a flush: checkpoints and truncates a WAL grown past kWalShrinkBytes. Writer mutex held.
+  void ShrinkWal();
 
   std::string path_;
   std::unique_ptr<Conn> writer_;
   std::unique_ptr<Conn> reader_;  // null for ":memory:" (one connection serves both)
+  std::unique_ptr<SegmentLog> log_;
 
   std::mutex log_mu_;                 // guards log_queue_ and the writers' done flags
   std::deque<LogWriter*> log_queue_;  // front: the writer committing the current group
