@@ -82,8 +82,14 @@ void ComputeCumulative(std::span<const Point> points, const SeriesSpec& spec, co
     const bool flag_here = b.ts_s > from_s && b.ts_s <= to_s;
     double delta = b.value - a.value;
     if (delta < 0 && range > 0) {
+      // A rollover goes from the top of the register to its bottom (999,990 -> 12). A drop from
+      // the middle (a meter reset or replacement) is not one, even when wrapping it would give a
+      // number below the register range.
       const double wrapped = delta + range;
-      if (wrapped >= 0 && wrapped < range / 2) delta = wrapped;
+      if (a.value >= 0.9 * range && b.value >= 0 && b.value < 0.1 * range && wrapped >= 0 &&
+          wrapped < range / 2) {
+        delta = wrapped;
+      }
     }
     if (delta < 0) {
       if (flag_here) flagged->push_back({b.ts_s, delta, "negative delta"});

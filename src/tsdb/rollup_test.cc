@@ -161,6 +161,18 @@ TEST(RollupTest, RolloverWithSixDigits) {
   EXPECT_EQ(n.hours[0].readings, 2);
 }
 
+TEST(RollupTest, ResetFromTheMiddleOfTheRegisterIsNotARollover) {
+  const TimeZone zone = TimeZone::Fixed(8 * kHour);
+  const int64_t from = 1705248000;
+  // An 8-digit register reset from 60,000,000 to 12: wrapping gives 40,000,012, below half the
+  // range, but the register was nowhere near its top.
+  const std::vector<Point> pts = {{from, 59999990}, {from + 900, 60000000}, {from + 1800, 12}};
+  const RollupResult r = ComputeHourly(pts, Cumulative(8), zone, from, from + 86400);
+  ASSERT_EQ(r.flagged.size(), 1u);
+  EXPECT_STREQ(r.flagged[0].reason, "negative delta");
+  EXPECT_EQ(r.hours, (std::vector<HourSum>{{from, 10, 1}}));
+}
+
 TEST(RollupTest, SmallBackwardStepIsNotARollover) {
   const TimeZone zone = TimeZone::Fixed(8 * kHour);
   const int64_t from = 1705248000;

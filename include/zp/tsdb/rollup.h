@@ -4,8 +4,9 @@
 // Interval meters: the value at ts is the quantity of the interval [ts, ts + interval).
 // Cumulative meters: register readings; the difference between consecutive readings is the
 // quantity of the time between them, spread over the hours it covers in proportion to time.
-// Negative differences are a register rollover when the register width explains them (the wrapped
-// delta is below half the register range), otherwise flagged and excluded; differences above
+// Negative differences are a register rollover when the register width explains them (the
+// previous reading in the top tenth of the register, the next in the bottom tenth, and the wrapped
+// delta below half the register range), otherwise flagged and excluded; differences above
 // `max_delta_per_hour` (scaled to the gap) are flagged and excluded. Nothing flagged is summed.
 // Pure functions, thread-safe.
 
