@@ -493,8 +493,15 @@ TEST(ServerLimitTest, ChunkedBodyOverTheLimitIs413) {
         return true;
       },
       "text/plain");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 413);
+  // The server answers 413 and closes as soon as the limit is crossed; a client still sending
+  // may see the connection reset before it reads the answer. Either way nothing is accepted.
+  if (res) {
+    EXPECT_EQ(res->status, 413);
+  } else {
+    EXPECT_TRUE(res.error() == httplib::Error::Write || res.error() == httplib::Error::Read)
+        << httplib::to_string(res.error());
+  }
+  EXPECT_EQ((*engine)->stats().readings_written, 0);
   // A small chunked body passes.
   httplib::Client client2("127.0.0.1", (*server)->port());
   res = client2.Post(

@@ -869,7 +869,7 @@ TEST_F(SqliteStoreTest, NewFileIsConfiguredForDurability) {
   ASSERT_TRUE(store.ok()) << store.error().ToString();
   EXPECT_EQ(*(*store)->QueryForTesting("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(*(*store)->QueryForTesting("PRAGMA synchronous"), "2");  // FULL
-  EXPECT_EQ(*(*store)->QueryForTesting("PRAGMA page_size"), "4096");
+  EXPECT_EQ(*(*store)->QueryForTesting("PRAGMA page_size"), "8192");
   EXPECT_EQ(*(*store)->QueryForTesting("PRAGMA user_version"), std::to_string(kSchemaVersion));
   EXPECT_EQ(*(*store)->QueryForTesting("SELECT value FROM meta WHERE key = 'schema_version'"),
             std::to_string(kSchemaVersion));

@@ -21,7 +21,7 @@ namespace {
 
 // PRAGMA application_id of every zeropark database: "ZPDB".
 constexpr int32_t kApplicationId = 0x5A504442;
-constexpr int kPageSize = 4096;
+constexpr int kPageSize = 8192;
 constexpr int kBusyTimeoutMs = 10000;
 // The WAL is cut back to this size whenever it is reset (PRAGMA journal_size_limit) ...
 constexpr int64_t kJournalSizeLimit = int64_t{8} << 20;
