@@ -105,8 +105,7 @@ class MeterIndexImpl : public MeterIndex {
 struct SeriesInfo {
   tsdb::SeriesSpec spec;
   units::Carrier carrier = units::Carrier::kElectricity;
-  // Runs of exact zeros at least this long are suspected gaps. Generation meters (PV) are zero
-  // every night, so only a whole day of zeros is suspect for them.
+  // Runs of exact zeros at least this long are suspected gaps (model::SuspectZeroRunSeconds).
   int64_t suspect_zero_run_s = 0;
 };
 
@@ -122,9 +121,6 @@ struct Registry {
   std::shared_ptr<const MeterIndexImpl> index;
 };
 
-// Minimum duration of a run of exact zeros reported as a suspected gap.
-constexpr int64_t kSuspectZeroRunS = 3 * 3600;
-
 Result<SeriesInfo> MakeSeriesInfo(const model::Meter& m) {
   ZP_ASSIGN_OR_RETURN(const units::Unit* unit, units::FindUnit(m.unit));
   const units::CarrierInfo& ci = units::GetCarrierInfo(m.carrier);
@@ -136,8 +132,7 @@ Result<SeriesInfo> MakeSeriesInfo(const model::Meter& m) {
   info.spec.register_digits = m.register_digits;
   info.spec.scale = m.multiplier * factor;
   info.carrier = m.carrier;
-  info.suspect_zero_run_s =
-      m.flow == model::MeterFlow::kGeneration ? kSecondsPerDay - m.interval_s : kSuspectZeroRunS;
+  info.suspect_zero_run_s = model::SuspectZeroRunSeconds(m);
   return info;
 }
 

@@ -1,5 +1,6 @@
 #include "zp/model/registry.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -340,6 +341,13 @@ Result<std::vector<FormulaTerm>> ParseFormula(std::string_view formula) {
     skip_space();
   }
   return terms;
+}
+
+int64_t SuspectZeroRunSeconds(const Meter& m) {
+  if (m.flow == MeterFlow::kGeneration || m.carrier == units::Carrier::kReactiveElectricity) {
+    return 86400 - std::max(0, m.interval_s);
+  }
+  return 3 * 3600;
 }
 
 }  // namespace zp::model

@@ -471,3 +471,20 @@ TEST(ValidateMeterTest, EachFieldNamesItself) {
 
 }  // namespace
 }  // namespace zp::model
+
+namespace zp::model {
+namespace {
+
+TEST(SuspectZeroRunTest, ConsumptionGenerationAndReactive) {
+  Meter m;
+  EXPECT_EQ(SuspectZeroRunSeconds(m), 3 * 3600);
+  m.flow = MeterFlow::kGeneration;
+  EXPECT_EQ(SuspectZeroRunSeconds(m), 86400 - 900);
+  m.flow = MeterFlow::kConsumption;
+  m.carrier = units::Carrier::kReactiveElectricity;
+  m.interval_s = 3600;
+  EXPECT_EQ(SuspectZeroRunSeconds(m), 86400 - 3600);
+}
+
+}  // namespace
+}  // namespace zp::model

@@ -43,7 +43,8 @@ Status FindGaps(engine::Engine& engine, const std::vector<ingest::ParsedReading>
     Result<model::Meter> meter = engine.GetMeter(code);
     if (!meter.ok()) continue;  // deleted meanwhile
     const int32_t interval_s = meter->interval_s > 0 ? meter->interval_s : 900;
-    for (const tsdb::ZeroRun& run : tsdb::FindZeroRuns(unique, interval_s, kSuspectedGapMinRunS)) {
+    for (const tsdb::ZeroRun& run :
+         tsdb::FindZeroRuns(unique, interval_s, model::SuspectZeroRunSeconds(*meter))) {
       gaps->push_back(SuspectedGap{code, run.start_s, run.end_s, run.readings});
     }
   }

@@ -106,6 +106,11 @@ struct FormulaTerm {
 };
 Result<std::vector<FormulaTerm>> ParseFormula(std::string_view formula);
 
-bool IsValidCode(std::string_view code);  // [A-Za-z0-9._-]{1,64}
+bool IsValidCode(std::string_view code);
+
+// Shortest run of exact zero readings reported as a suspected gap (publishers fill gaps with
+// zeros): 3 hours for consumption meters; a whole day for generation meters (PV is zero every
+// night) and reactive-energy meters (leading reactive energy is zero for hours at a time).
+int64_t SuspectZeroRunSeconds(const Meter& m);  // [A-Za-z0-9._-]{1,64}
 
 }  // namespace zp::model

@@ -20,8 +20,7 @@ namespace zp::server {
 
 // Engine setting key prefix under which CSV mappings are saved: "csv_mapping/NAME".
 inline constexpr std::string_view kCsvMappingSettingPrefix = "csv_mapping/";
-// Zero runs at least this long are reported as suspected gaps.
-inline constexpr int64_t kSuspectedGapMinRunS = 3 * 3600;
+// Zero runs at least model::SuspectZeroRunSeconds(meter) long are reported as suspected gaps.
 
 struct SuspectedGap {
   std::string meter;
