@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages zeropark needs to build and test (as root; idempotent).
+# When everything is present it only checks, and does not touch the network.
+# 安装构建与测试所需的 Debian 12 软件包（需 root；可重复执行，已齐全时只做检查）。
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build g++
+  clang libclang-rt-14-dev  # fuzzers (libFuzzer) / 模糊测试
+  googletest libgmock-dev libgtest-dev libbenchmark-dev
+  libsqlite3-dev libfmt-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libzstd-dev
+  tzdata python3 python3-requests sqlite3 ca-certificates
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present / 依赖已齐全"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]} / 安装缺少的软件包"
+SUDO=()
+if [[ $(id -u) -ne 0 ]]; then
+  if command -v sudo >/dev/null 2>&1; then
+    SUDO=(sudo)
+  else
+    echo "install-deps: missing packages and not root; run as root: apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" apt-get update -qq
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+  "${missing[@]}"
+echo "install-deps: done / 完成"
