@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "zp/base/strings.h"
 #include "zp/store/store.h"
 
 namespace zp::cli {
@@ -64,17 +65,6 @@ int Fail(const Status& status) {
 int Fail(std::string_view message) {
   fmt::print(stderr, "error: {}\n", message);
   return 1;
-}
-
-std::string CsvField(std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
 }
 
 std::string Num(double v) { return fmt::format("{}", v); }

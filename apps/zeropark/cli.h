@@ -36,7 +36,6 @@ int Fail(std::string_view message);
 void PrintTable(const std::vector<std::string>& header,
                 const std::vector<std::vector<std::string>>& rows, bool csv);
 // A CSV field, quoted when needed.
-std::string CsvField(std::string_view s);
 // Shortest round-trip text of a number.
 std::string Num(double v);
 

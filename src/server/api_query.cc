@@ -10,6 +10,7 @@
 #include "api.h"
 #include "json_mapping.h"
 #include "params.h"
+#include "zp/base/strings.h"
 
 namespace zp::server {
 namespace {
@@ -25,18 +26,6 @@ HttpResponse CsvResponse(std::string body) {
   resp.content_type = "text/csv; charset=utf-8";
   resp.body = std::move(body);
   return resp;
-}
-
-// A CSV field: quoted when it holds a delimiter, quote or line break.
-std::string CsvField(std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
 }
 
 // Sums carry floating-point noise from adding many readings (875869.5999999344): 12 significant
