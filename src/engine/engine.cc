@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <cstdio>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -120,6 +121,38 @@ struct Registry {
   std::unordered_map<int64_t, SeriesInfo> series;
   std::shared_ptr<const MeterIndexImpl> index;
 };
+
+// Register replacements are kept as settings "register_replacement/<meter code>", one
+// "ts_s,old_final,new_initial" line per replacement (the same on every backend).
+constexpr std::string_view kReplacementPrefix = "register_replacement/";
+
+std::string FormatReplacements(const std::vector<tsdb::RegisterReplacement>& list) {
+  std::string out;
+  for (const auto& r : list) {
+    out += fmt::format("{},{},{}\n", r.ts_s, r.old_final, r.new_initial);
+  }
+  return out;
+}
+
+Result<std::vector<tsdb::RegisterReplacement>> ParseReplacements(std::string_view text) {
+  std::vector<tsdb::RegisterReplacement> out;
+  while (!text.empty()) {
+    const size_t nl = text.find('\n');
+    std::string line(text.substr(0, nl));
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    if (line.empty()) continue;
+    tsdb::RegisterReplacement r;
+    char tail = 0;
+    long long ts = 0;
+    if (std::sscanf(line.c_str(), "%lld,%lf,%lf%c", &ts, &r.old_final, &r.new_initial, &tail) !=
+        3) {
+      return DataLossError("corrupt register replacement record '" + line + "'");
+    }
+    r.ts_s = ts;
+    out.push_back(r);
+  }
+  return out;
+}
 
 Result<SeriesInfo> MakeSeriesInfo(const model::Meter& m) {
   ZP_ASSIGN_OR_RETURN(const units::Unit* unit, units::FindUnit(m.unit));
@@ -401,6 +434,64 @@ class EngineImpl final : public Engine {
   }
 
   std::shared_ptr<const MeterIndex> meter_index() const override { return Snapshot()->index; }
+
+  Status AddRegisterReplacement(std::string_view meter_code,
+                                const tsdb::RegisterReplacement& r) override {
+    std::vector<tsdb::Point> to_reroll;
+    int64_t id = 0;
+    {
+      std::lock_guard<std::mutex> w(registry_write_mu_);
+      auto reg = Snapshot();
+      auto it = reg->meters.find(meter_code);
+      if (it == reg->meters.end()) {
+        return NotFoundError("no meter '" + std::string(meter_code) + "'");
+      }
+      if (it->second.kind != model::MeterKind::kCumulative) {
+        return InvalidArgumentError("meter " + std::string(meter_code) +
+                                    " is not cumulative; only a register can be replaced");
+      }
+      if (!std::isfinite(r.old_final) || !std::isfinite(r.new_initial) || r.old_final < 0 ||
+          r.new_initial < 0) {
+        return InvalidArgumentError("register readings must be finite and not negative");
+      }
+      id = it->second.id;
+      std::vector<tsdb::RegisterReplacement> list = reg->series.at(id).spec.replacements;
+      for (const auto& old : list) {
+        if (old.ts_s == r.ts_s) {
+          return AlreadyExistsError("meter " + std::string(meter_code) +
+                                    " already has a register replacement at " +
+                                    FormatTimestamp(r.ts_s, reg->zone));
+        }
+      }
+      list.push_back(r);
+      std::sort(list.begin(), list.end(),
+                [](const auto& a, const auto& b) { return a.ts_s < b.ts_s; });
+      ZP_RETURN_IF_ERROR(store_->PutSetting(
+          std::string(kReplacementPrefix) + std::string(meter_code), FormatReplacements(list)));
+      ZP_RETURN_IF_ERROR(LoadRegistry());
+      // The stored readings around the change, written again, make the next flush re-roll the
+      // days whose sums change (same values: no corrections are recorded).
+      auto now = Snapshot();
+      const int32_t day = now->zone.LocalDay(r.ts_s);
+      ZP_RETURN_IF_ERROR(MergedPointsByDay(*now, id, day - 1, day + 2, &to_reroll));
+    }
+    if (!to_reroll.empty()) {
+      const uint32_t source_id = InternSource("register replacement", NowSeconds());
+      std::lock_guard<std::mutex> m(mem_mu_);
+      for (const tsdb::Point& p : to_reroll) active_.Add(id, p.ts_s, p.value, source_id);
+    }
+    return Flush();
+  }
+
+  Result<std::vector<tsdb::RegisterReplacement>> RegisterReplacements(
+      std::string_view meter_code) const override {
+    auto reg = Snapshot();
+    auto it = reg->meters.find(meter_code);
+    if (it == reg->meters.end()) return NotFoundError("no meter '" + std::string(meter_code) + "'");
+    auto s = reg->series.find(it->second.id);
+    if (s == reg->series.end()) return std::vector<tsdb::RegisterReplacement>{};
+    return s->second.spec.replacements;
+  }
 
   // ---------------------------------------------------------------- write path
 
@@ -747,6 +838,12 @@ class EngineImpl final : public Engine {
     ZP_ASSIGN_OR_RETURN(auto enterprises, store_->ListEnterprises());
     for (auto& e : enterprises) reg->enterprises.emplace(e.code, std::move(e));
     ZP_ASSIGN_OR_RETURN(auto meters, store_->ListMeters());
+    ZP_ASSIGN_OR_RETURN(auto replacement_rows, store_->ListSettings(kReplacementPrefix));
+    std::map<std::string, std::vector<tsdb::RegisterReplacement>, std::less<>> replacements;
+    for (const auto& [key, value] : replacement_rows) {
+      ZP_ASSIGN_OR_RETURN(replacements[key.substr(kReplacementPrefix.size())],
+                          ParseReplacements(value));
+    }
     auto index = std::make_shared<MeterIndexImpl>();
     for (auto& m : meters) {
       const std::string code = m.code;
@@ -756,7 +853,9 @@ class EngineImpl final : public Engine {
       index->Add(MeterRef{mm.id, mm.code, mm.kind, mm.unit, mm.carrier});
       if (mm.kind != model::MeterKind::kVirtual) {
         ZP_ASSIGN_OR_RETURN(SeriesInfo info, MakeSeriesInfo(mm));
-        reg->series.emplace(mm.id, info);
+        auto rep = replacements.find(mm.code);
+        if (rep != replacements.end() && info.spec.cumulative) info.spec.replacements = rep->second;
+        reg->series.emplace(mm.id, std::move(info));
       }
     }
     reg->index = std::move(index);

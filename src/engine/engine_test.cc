@@ -386,3 +386,46 @@ TEST_F(EngineTest, NightZerosOfGenerationMetersAreNotSuspectedGaps) {
 
 }  // namespace
 }  // namespace zp::engine
+
+namespace zp::engine {
+namespace {
+
+TEST_F(EngineTest, RegisterReplacementReRollsTheDay) {
+  model::Meter m = MakeMeter("A-REG", ent_a_.code, model::MeterKind::kCumulative);
+  m.register_digits = 6;
+  ASSERT_TRUE(engine_->PutMeter(m, true).ok());
+  const int64_t id = Id("A-REG");
+  ASSERT_TRUE(engine_
+                  ->Write(std::vector<ReadingIn>{{id, kJan1 + 36000, 5000},
+                                                 {id, kJan1 + 36900, 5010},
+                                                 {id, kJan1 + 37800, 9},
+                                                 {id, kJan1 + 38700, 19}},
+                          "t")
+                  .ok());
+  ASSERT_TRUE(engine_->Flush().ok());
+  const int32_t day = engine_->zone().LocalDay(kJan1);
+  EXPECT_DOUBLE_EQ(Sum(GroupBy::kMeter, Period::kDay, kJan1, kJan1 + kDay, "A-REG", kJan1), 20);
+  EXPECT_EQ((*engine_->Completeness(std::vector<std::string>{"A-REG"}, day, day + 1))[0].flagged,
+            1);
+  ASSERT_TRUE(engine_->AddRegisterReplacement("A-REG", {kJan1 + 37200, 5014, 3}).ok());
+  EXPECT_DOUBLE_EQ(Sum(GroupBy::kMeter, Period::kDay, kJan1, kJan1 + kDay, "A-REG", kJan1), 30);
+  EXPECT_DOUBLE_EQ(Sum(GroupBy::kMeter, Period::kMonth, kJan1, kJan1 + kDay, "A-REG", kJan1), 30);
+  EXPECT_EQ((*engine_->Completeness(std::vector<std::string>{"A-REG"}, day, day + 1))[0].flagged,
+            0);
+  EXPECT_TRUE(engine_->Corrections("A-REG", kJan1, kJan1 + kDay)->empty());
+  // Kept across a reopen; a second record at the same instant and interval meters are refused.
+  engine_.reset();
+  Open();
+  auto list = engine_->RegisterReplacements("A-REG");
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].old_final, 5014);
+  EXPECT_DOUBLE_EQ(Sum(GroupBy::kMeter, Period::kDay, kJan1, kJan1 + kDay, "A-REG", kJan1), 30);
+  EXPECT_EQ(engine_->AddRegisterReplacement("A-REG", {kJan1 + 37200, 1, 1}).code(),
+            StatusCode::kAlreadyExists);
+  EXPECT_EQ(engine_->AddRegisterReplacement("A-MAIN", {kJan1, 1, 1}).code(),
+            StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace zp::engine

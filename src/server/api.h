@@ -70,6 +70,8 @@ class Api {
   HttpResponse GetMeter(const HttpRequest& r);
   HttpResponse PutMeter(const HttpRequest& r);
   HttpResponse DeleteMeter(const HttpRequest& r);
+  HttpResponse ListRegisterReplacements(const HttpRequest& r);
+  HttpResponse AddRegisterReplacement(const HttpRequest& r);
   HttpResponse ImportRegistryCsv(const HttpRequest& r, std::string_view kind);
   HttpResponse ExportRegistryCsv(const HttpRequest& r, std::string_view kind);
   // Queries.

@@ -272,4 +272,63 @@ HttpResponse Api::DeleteMeter(const HttpRequest& r) {
   return JsonResponse("", 204);
 }
 
+namespace {
+
+nlohmann::json ReplacementsToJson(const std::vector<tsdb::RegisterReplacement>& list,
+                                  const TimeZone& zone) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& r : list) {
+    rows.push_back({{"ts", FormatTimestamp(r.ts_s, zone)},
+                    {"old_final", r.old_final},
+                    {"new_initial", r.new_initial}});
+  }
+  return rows;
+}
+
+}  // namespace
+
+HttpResponse Api::ListRegisterReplacements(const HttpRequest& r) {
+  auto list = engine_.RegisterReplacements(r.PathParam("code"));
+  if (!list.ok()) return ErrorResponse(list.error());
+  return JsonResponse(
+      Dump(nlohmann::json{{"meter", r.PathParam("code")},
+                          {"replacements", ReplacementsToJson(*list, engine_.zone())}}));
+}
+
+HttpResponse Api::AddRegisterReplacement(const HttpRequest& r) {
+  Result<nlohmann::json> body = ParseJsonBody(r.body);
+  if (!body.ok()) return ErrorResponse(body.error());
+  const nlohmann::json& j = *body;
+  if (!j.is_object()) return ErrorResponse(InvalidArgumentError("body must be a JSON object"));
+  tsdb::RegisterReplacement rep;
+  const TimeZone zone = engine_.zone();
+  auto ts = j.find("ts");
+  if (ts == j.end()) return ErrorResponse(InvalidArgumentError("missing 'ts'"));
+  if (ts->is_number_integer()) {
+    rep.ts_s = ts->get<int64_t>();
+  } else if (ts->is_string()) {
+    Result<int64_t> t = ParseTimeParam("ts", ts->get<std::string>(), zone);
+    if (!t.ok()) return ErrorResponse(t.error());
+    rep.ts_s = *t;
+  } else {
+    return ErrorResponse(InvalidArgumentError("'ts' must be a timestamp string or Unix seconds"));
+  }
+  for (const char* key : {"old_final", "new_initial"}) {
+    auto v = j.find(key);
+    if (v == j.end() || !v->is_number()) {
+      return ErrorResponse(InvalidArgumentError(std::string("'") + key + "' must be a number"));
+    }
+  }
+  rep.old_final = j["old_final"].get<double>();
+  rep.new_initial = j["new_initial"].get<double>();
+  if (Status s = engine_.AddRegisterReplacement(r.PathParam("code"), rep); !s.ok()) {
+    return ErrorResponse(s);
+  }
+  auto list = engine_.RegisterReplacements(r.PathParam("code"));
+  if (!list.ok()) return ErrorResponse(list.error());
+  return JsonResponse(Dump(nlohmann::json{{"meter", r.PathParam("code")},
+                                          {"replacements", ReplacementsToJson(*list, zone)}}),
+                      201);
+}
+
 }  // namespace zp::server

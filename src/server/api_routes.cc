@@ -198,6 +198,13 @@ std::vector<Route> Api::BuildRoutes() {
   routes.push_back(route("DELETE", "/api/v1/meters/{code}", registry_tag,
                          "Delete a meter / 删除表计", {meter_code}, "", "", 204,
                          bind(&Api::DeleteMeter)));
+  routes.push_back(route("GET", "/api/v1/meters/{code}/replacements", registry_tag,
+                         "Register replacements of a cumulative meter / 换表记录", {meter_code}, "",
+                         kJson, 200, bind(&Api::ListRegisterReplacements)));
+  routes.push_back(route("POST", "/api/v1/meters/{code}/replacements", registry_tag,
+                         "Record a register replacement {ts, old_final, new_initial}; re-rolls the "
+                         "affected days / 登记换表(旧表止码、新表起码)",
+                         {meter_code}, kJson, kJson, 201, bind(&Api::AddRegisterReplacement)));
 
   for (std::string kind : {"zones", "enterprises", "meters"}) {
     routes.push_back(route(

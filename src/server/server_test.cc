@@ -725,6 +725,44 @@ TEST_F(ServerTest, MeterCrudAndFilters) {
   EXPECT_EQ(Get("/api/v1/meters/H001").status, 200);
 }
 
+TEST_F(ServerTest, RegisterReplacementIsRecordedAndCounted) {
+  Reply r = Post("/api/v1/meters", R"({"code":"C001","enterprise_code":")" + enterprise_code_ +
+                                       R"(","kind":"cumulative","register_digits":6})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  // 2024-01-01 10:00 +08:00: 5000, 5010, then a new register: 9, 19.
+  ASSERT_EQ(Post("/write?precision=s",
+                 "e,meter=C001 value=5000 1704074400\ne,meter=C001 value=5010 1704075300\n"
+                 "e,meter=C001 value=9 1704076200\ne,meter=C001 value=19 1704077100\n",
+                 "text/plain")
+                .status,
+            204);
+  auto day_sum = [&] {
+    Reply s = Get("/api/v1/sums?by=meter&meter=C001&period=day&from=2024-01-01&to=2024-01-02");
+    EXPECT_EQ(s.status, 200) << s.body;
+    return s.j["rows"].empty() ? -1.0 : s.j["rows"][0]["value"].get<double>();
+  };
+  EXPECT_DOUBLE_EQ(day_sum(), 20);
+  r = Post("/api/v1/meters/C001/replacements",
+           R"({"ts":"2024-01-01T10:20:00+08:00","old_final":5014,"new_initial":3})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.j["replacements"].size(), 1u);
+  EXPECT_DOUBLE_EQ(day_sum(), 30);
+  r = Get("/api/v1/meters/C001/replacements");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.j["replacements"][0]["ts"], "2024-01-01T10:20:00+08:00");
+  EXPECT_EQ(
+      Post("/api/v1/meters/E001/replacements", R"({"ts":1704074400,"old_final":1,"new_initial":0})")
+          .status,
+      400)
+      << "an interval meter has no register";
+  EXPECT_EQ(
+      Post("/api/v1/meters/C001/replacements", R"({"ts":"soon","old_final":1,"new_initial":0})")
+          .status,
+      400);
+  EXPECT_EQ(Post("/api/v1/meters/C001/replacements", R"({"ts":1704074400,"old_final":"x"})").status,
+            400);
+}
+
 TEST_F(ServerTest, RegistryCsvImportIsAllOrNothingAndExportRoundTrips) {
   Reply r = Post("/api/v1/registry/zones.csv",
                  "code,name,officer\nZ05,第五网格,赵六\nZ06,第六网格,\n", "text/csv");

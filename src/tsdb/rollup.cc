@@ -81,7 +81,19 @@ void ComputeCumulative(std::span<const Point> points, const SeriesSpec& spec, co
     if (b.ts_s <= a.ts_s) continue;
     const bool flag_here = b.ts_s > from_s && b.ts_s <= to_s;
     double delta = b.value - a.value;
-    if (delta < 0 && range > 0) {
+    // A register replaced between the two readings: count up to each old register's final value
+    // and on from the new register's initial value.
+    bool replaced = false;
+    double cur = a.value;
+    for (const RegisterReplacement& r : spec.replacements) {
+      if (r.ts_s <= a.ts_s || r.ts_s > b.ts_s) continue;
+      if (!replaced) delta = 0;
+      replaced = true;
+      delta += r.old_final - cur;
+      cur = r.new_initial;
+    }
+    if (replaced) delta += b.value - cur;
+    if (delta < 0 && range > 0 && !replaced) {
       // A rollover goes from the top of the register to its bottom (999,990 -> 12). A drop from
       // the middle (a meter reset or replacement) is not one, even when wrapping it would give a
       // number below the register range.

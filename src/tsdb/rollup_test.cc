@@ -173,6 +173,25 @@ TEST(RollupTest, ResetFromTheMiddleOfTheRegisterIsNotARollover) {
   EXPECT_EQ(r.hours, (std::vector<HourSum>{{from, 10, 1}}));
 }
 
+TEST(RollupTest, RegisterReplacementCountsBothRegisters) {
+  const TimeZone zone = TimeZone::Fixed(8 * kHour);
+  const int64_t from = 1705248000;
+  // Old register 5000 -> 5010, replaced at +20 min with final 5014; new register starts at 3
+  // and reads 9 at +30 min, 19 at +45 min.
+  const std::vector<Point> pts = {
+      {from, 5000}, {from + 900, 5010}, {from + 1800, 9}, {from + 2700, 19}};
+  SeriesSpec spec = Cumulative(4);
+  spec.replacements = {{from + 1200, 5014, 3}};
+  const RollupResult r = ComputeHourly(pts, spec, zone, from, from + 86400);
+  EXPECT_TRUE(r.flagged.empty());
+  ASSERT_EQ(r.hours.size(), 1u);
+  EXPECT_DOUBLE_EQ(r.hours[0].sum, 10 + (4 + 6) + 10);
+  // Without the replacement record the drop is a flagged reset and its interval is lost.
+  const RollupResult n = ComputeHourly(pts, Cumulative(4), zone, from, from + 86400);
+  ASSERT_EQ(n.flagged.size(), 1u);
+  EXPECT_DOUBLE_EQ(n.hours[0].sum, 10 + 10);
+}
+
 TEST(RollupTest, SmallBackwardStepIsNotARollover) {
   const TimeZone zone = TimeZone::Fixed(8 * kHour);
   const int64_t from = 1705248000;

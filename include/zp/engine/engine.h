@@ -23,6 +23,7 @@
 #include "zp/model/registry.h"
 #include "zp/store/store.h"
 #include "zp/tsdb/chunk.h"
+#include "zp/tsdb/rollup.h"
 
 namespace zp::engine {
 
@@ -147,6 +148,13 @@ class Engine {
                                 const std::vector<model::Enterprise>& enterprises,
                                 const std::vector<model::Meter>& meters) = 0;
   virtual std::shared_ptr<const MeterIndex> meter_index() const = 0;
+  // Records that a cumulative meter's register was replaced (or reset) at r.ts_s, with the old
+  // register's final and the new register's initial reading, so the energy across the change is
+  // counted instead of flagged as a negative jump. Re-rolls the affected days.
+  virtual Status AddRegisterReplacement(std::string_view meter_code,
+                                        const tsdb::RegisterReplacement& r) = 0;
+  virtual Result<std::vector<tsdb::RegisterReplacement>> RegisterReplacements(
+      std::string_view meter_code) const = 0;
 
   // --- write path. Readings must be finite and refer to physical (non-virtual) meters.
   // Returns once the readings are durable. `source` is the provenance kept with corrections.

@@ -19,12 +19,23 @@
 
 namespace zp::tsdb {
 
+// A cumulative meter's register replaced (or reset on purpose) at ts_s: the old register's last
+// value and the new register's first value. The difference across ts_s is then
+// (old_final - before) + (after - new_initial) instead of a negative jump.
+struct RegisterReplacement {
+  int64_t ts_s = 0;
+  double old_final = 0;
+  double new_initial = 0;
+  bool operator==(const RegisterReplacement&) const = default;
+};
+
 struct SeriesSpec {
   bool cumulative = false;
   int32_t interval_s = 900;
   int32_t register_digits = 0;    // 0: never rolls over
   double scale = 1.0;             // multiplier x unit conversion to the carrier's canonical unit
   double max_delta_per_hour = 0;  // in meter units before scale; 0: no absurdity check
+  std::vector<RegisterReplacement> replacements;  // cumulative only; ascending by ts_s
 };
 
 struct HourSum {
