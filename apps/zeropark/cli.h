@@ -35,7 +35,6 @@ int Fail(std::string_view message);
 // Prints rows as an aligned table (CJK characters count two columns) or as CSV.
 void PrintTable(const std::vector<std::string>& header,
                 const std::vector<std::vector<std::string>>& rows, bool csv);
-// A CSV field, quoted when needed.
 // Shortest round-trip text of a number.
 std::string Num(double v);
 

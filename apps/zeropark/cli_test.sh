@@ -108,6 +108,12 @@ expect_fail "query bad by" "$ZP" query --db "$DB" --by building --from 2025-01-0
 expect_ok "completeness" "$ZP" completeness --db "$DB" --meter E1 --from 2025-01-02 --to 2025-01-03 --csv
 contains "completeness" "$OUT" "E1,2025-01-02,96,95,16,0"
 expect_ok "flush" "$ZP" flush --db "$DB"
+# Register replacement (换表) of a cumulative meter.
+expect_ok "meter add cumulative" "$ZP" meter add C1 --db "$DB" --carrier electricity --kind cumulative --digits 6
+expect_fail "replace an interval meter" "$ZP" meter replace E1 --db "$DB" --at "2025-01-02 10:00" --old-final 1 --new-initial 0
+contains "replace an interval meter" "$ERR" "not cumulative"
+expect_ok "meter replace" "$ZP" meter replace C1 --db "$DB" --at "2025-01-02 10:20" --old-final 5014 --new-initial 3
+contains "meter replace" "$OUT" "2025-01-02T10:20:00+08:00"
 
 # Registry CSV round trip into a second database.
 expect_ok "export zones" "$ZP" registry export zones --db "$DB" -o zones.csv

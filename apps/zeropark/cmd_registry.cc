@@ -395,7 +395,8 @@ void AddFieldOptions(Kind kind, CLI::App* sub, RecordArgs* a) {
       sub->add_option("--digits", a->register_digits, "register digits (cumulative) / 表盘位数");
       sub->add_option("--multiplier", a->multiplier, "CT/PT ratio / 倍率");
       sub->add_option("--parent", a->parent, "parent meter code / 上级表计");
-      sub->add_option("--formula", a->formula, "virtual meter formula, e.g. +M1-M2 / 虚拟表公式");
+      sub->add_option("--formula", a->formula,
+                      "virtual meter formula, e.g. \"M1 - M2\" / 虚拟表公式");
       break;
   }
 }
@@ -443,6 +444,44 @@ void AddRecordGroup(CLI::App& app, Runner* run, Kind kind, const char* name,
       *run = [args, kind, action] { return RunRecord(kind, action, *args); };
     });
   }
+}
+
+// `meter replace CODE --at T --old-final X --new-initial Y`: a cumulative meter's register was
+// replaced or reset.
+void AddMeterReplaceCommand(CLI::App& meter, Runner* run) {
+  struct Args {
+    std::string db = kDefaultDb;
+    std::string code;
+    std::string at;
+    double old_final = 0;
+    double new_initial = 0;
+  };
+  auto a = std::make_shared<Args>();
+  CLI::App* sub = meter.add_subcommand(
+      "replace",
+      "record a register replacement of a cumulative meter / 登记换表(旧表止码、新表起码)");
+  AddDbOption(sub, &a->db);
+  sub->add_option("code", a->code, "meter code / 表计编码")->required();
+  sub->add_option("--at", a->at, "when the register was replaced (ISO 8601, park time) / 换表时间")
+      ->required();
+  sub->add_option("--old-final", a->old_final, "old register's final reading / 旧表止码")
+      ->required();
+  sub->add_option("--new-initial", a->new_initial, "new register's initial reading / 新表起码")
+      ->required();
+  sub->callback([a, run] {
+    *run = [a]() -> int {
+      Result<std::unique_ptr<engine::Engine>> engine = OpenEngine(a->db, false);
+      if (!engine.ok()) return Fail(engine.error());
+      const TimeZone zone = (*engine)->zone();
+      Result<int64_t> ts = ParseTimestamp(a->at, zone);
+      if (!ts.ok()) return Fail(ts.error().WithContext("--at"));
+      Status s = (*engine)->AddRegisterReplacement(a->code, {*ts, a->old_final, a->new_initial});
+      if (!s.ok()) return Fail(s);
+      fmt::print("recorded the register replacement of {} at {} / 已登记换表\n", a->code,
+                 FormatTimestamp(*ts, zone));
+      return 0;
+    };
+  });
 }
 
 }  // namespace
@@ -501,6 +540,7 @@ void AddRegistryCommands(CLI::App& app, Runner* run) {
   AddRecordGroup(app, run, Kind::kZone, "zone", "zones (grid cells) / 网格");
   AddRecordGroup(app, run, Kind::kEnterprise, "enterprise", "enterprises / 企业");
   AddRecordGroup(app, run, Kind::kMeter, "meter", "meters / 表计");
+  AddMeterReplaceCommand(*app.get_subcommand("meter"), run);
 }
 
 }  // namespace zp::cli
