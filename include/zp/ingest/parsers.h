@@ -53,8 +53,8 @@ void ParseLineProtocol(std::string_view body, const LineProtocolOptions& options
 // --- JSON: {"readings":[{"meter":"E-001","ts":"2024-01-01T00:15:00+08:00"|1704039300,
 //                         "value":12.5,"unit":"kWh"}, ...]}  (or a bare array of such objects).
 // Timestamps as strings are read with ParseTimestamp in `zone` when they carry no offset.
-void ParseJsonReadings(std::string_view body, const TimeZone& zone,
-                       std::vector<ParsedReading>* out, std::vector<RowError>* errors);
+void ParseJsonReadings(std::string_view body, const TimeZone& zone, std::vector<ParsedReading>* out,
+                       std::vector<RowError>* errors);
 
 // --- CSV with a saved column mapping.
 enum class TimeLabel { kIntervalStart, kIntervalEnd };
@@ -67,16 +67,16 @@ struct CsvValueColumn {
 };
 
 struct CsvMapping {
-  std::string name;                 // saved under this name
+  std::string name;  // saved under this name
   char delimiter = ',';
-  bool decimal_comma = false;       // "12,5" means 12.5 (then the delimiter is usually ';')
-  int32_t header_rows = 1;          // rows to skip; the last of them names the columns
-  std::string timestamp_column;     // header name or 1-based number
+  bool decimal_comma = false;    // "12,5" means 12.5 (then the delimiter is usually ';')
+  int32_t header_rows = 1;       // rows to skip; the last of them names the columns
+  std::string timestamp_column;  // header name or 1-based number
   // strftime-like: %Y %m %d %H %M %S %y %b, literal characters; or "iso8601" or "unix".
   std::string timestamp_format = "%Y-%m-%d %H:%M:%S";
   std::string time_zone = "Asia/Shanghai";  // zone of timestamps without an offset
   TimeLabel label = TimeLabel::kIntervalStart;
-  int32_t interval_s = 900;         // length of the interval a row measures
+  int32_t interval_s = 900;  // length of the interval a row measures
   // A row labelled 00:00 belongs to the day it closes and carries that day's date, i.e. the real
   // instant is the next day's midnight (the steel-plant export).
   bool midnight_closes_day = false;
@@ -86,8 +86,8 @@ struct CsvMapping {
   std::string unit_column;
   // Wide format: several value columns, each its own meter.
   std::vector<CsvValueColumn> values;
-  std::string meter;                // long format with one meter per file: the meter code
-  std::string unit;                 // default unit of the values; empty = meter's unit
+  std::string meter;  // long format with one meter per file: the meter code
+  std::string unit;   // default unit of the values; empty = meter's unit
   bool operator==(const CsvMapping&) const = default;
 };
 

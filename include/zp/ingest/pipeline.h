@@ -22,15 +22,15 @@ enum class BatchMode {
 };
 
 struct IngestReport {
-  int64_t received = 0;  // rows parsed or attempted
-  int64_t accepted = 0;  // rows made durable
+  int64_t received = 0;          // rows parsed or attempted
+  int64_t accepted = 0;          // rows made durable
   std::vector<RowError> errors;  // sorted by line
   int64_t log_seq = 0;
 };
 
 struct IngestOptions {
   BatchMode mode = BatchMode::kKeepGood;
-  bool unlogged = false;       // Engine::WriteUnlogged (bulk loads that can be redone)
+  bool unlogged = false;         // Engine::WriteUnlogged (bulk loads that can be redone)
   int64_t max_future_s = 86400;  // readings more than this ahead of now are refused
   int64_t now_s = 0;             // 0 = system clock
 };
