@@ -34,17 +34,25 @@ Result<int64_t> ParseTime(std::string_view option, const std::string& text, cons
   return *t;
 }
 
-Status ParseRange(const QueryArgs& a, const TimeZone& zone, int64_t* from_s, int64_t* to_s) {
-  ZP_ASSIGN_OR_RETURN(*from_s, ParseTime("--from", a.from, zone));
-  ZP_ASSIGN_OR_RETURN(*to_s, ParseTime("--to", a.to, zone));
-  if (*from_s >= *to_s) return InvalidArgumentError("--from must be before --to");
-  return Status::OK();
+// The engine of --db, the park's time zone (read once), and --from/--to read in it.
+struct Opened {
+  std::unique_ptr<engine::Engine> engine;
+  TimeZone zone;
+  int64_t from_s = 0;
+  int64_t to_s = 0;
+};
+
+Result<Opened> OpenRange(const QueryArgs& a) {
+  Opened o;
+  ZP_ASSIGN_OR_RETURN(o.engine, OpenEngine(a.db, false));
+  o.zone = o.engine->zone();
+  ZP_ASSIGN_OR_RETURN(o.from_s, ParseTime("--from", a.from, o.zone));
+  ZP_ASSIGN_OR_RETURN(o.to_s, ParseTime("--to", a.to, o.zone));
+  if (o.from_s >= o.to_s) return InvalidArgumentError("--from must be before --to");
+  return o;
 }
 
 int RunQuery(const QueryArgs& a) {
-  Result<std::unique_ptr<engine::Engine>> opened = OpenEngine(a.db, false);
-  if (!opened.ok()) return Fail(opened.error());
-  engine::Engine& e = **opened;
   engine::SumQuery q;
   Result<engine::GroupBy> by = engine::ParseGroupBy(a.by);
   if (!by.ok()) return Fail(by.error().WithContext("--by"));
@@ -52,7 +60,11 @@ int RunQuery(const QueryArgs& a) {
   Result<engine::Period> period = engine::ParsePeriod(a.period);
   if (!period.ok()) return Fail(period.error().WithContext("--period"));
   q.period = *period;
-  if (Status s = ParseRange(a, e.zone(), &q.from_s, &q.to_s); !s.ok()) return Fail(s);
+  Result<Opened> o = OpenRange(a);
+  if (!o.ok()) return Fail(o.error());
+  engine::Engine& e = *o->engine;
+  q.from_s = o->from_s;
+  q.to_s = o->to_s;
   q.meters = a.meters;
   q.enterprises = a.enterprises;
   q.zones = a.zones;
@@ -70,7 +82,7 @@ int RunQuery(const QueryArgs& a) {
   for (const engine::SumRow& row : *rows) {
     const units::CarrierInfo& info = units::GetCarrierInfo(row.carrier);
     table.push_back({row.group, std::string(info.code), std::string(info.canonical_unit),
-                     FormatTimestamp(row.period_start_s, e.zone()),
+                     FormatTimestamp(row.period_start_s, o->zone),
                      a.csv ? fmt::format("{:.12g}", row.value) : fmt::format("{:.3f}", row.value),
                      std::to_string(row.readings)});
   }
@@ -85,32 +97,28 @@ int RunQuery(const QueryArgs& a) {
 }
 
 int RunReadings(const QueryArgs& a) {
-  Result<std::unique_ptr<engine::Engine>> opened = OpenEngine(a.db, false);
-  if (!opened.ok()) return Fail(opened.error());
-  engine::Engine& e = **opened;
-  int64_t from_s = 0;
-  int64_t to_s = 0;
-  if (Status s = ParseRange(a, e.zone(), &from_s, &to_s); !s.ok()) return Fail(s);
-  Result<std::vector<tsdb::Point>> points = e.ReadRaw(a.meters.front(), from_s, to_s);
+  Result<Opened> o = OpenRange(a);
+  if (!o.ok()) return Fail(o.error());
+  engine::Engine& e = *o->engine;
+  const TimeZone& zone = o->zone;
+  Result<std::vector<tsdb::Point>> points = e.ReadRaw(a.meters.front(), o->from_s, o->to_s);
   if (!points.ok()) return Fail(points.error());
   std::vector<std::vector<std::string>> table;
   table.reserve(points->size());
   for (const tsdb::Point& p : *points) {
-    table.push_back({FormatTimestamp(p.ts_s, e.zone()), Num(p.value)});
+    table.push_back({FormatTimestamp(p.ts_s, zone), Num(p.value)});
   }
   PrintTable({"ts", "value"}, table, a.csv);
   return 0;
 }
 
 int RunCompleteness(const QueryArgs& a) {
-  Result<std::unique_ptr<engine::Engine>> opened = OpenEngine(a.db, false);
-  if (!opened.ok()) return Fail(opened.error());
-  engine::Engine& e = **opened;
-  int64_t from_s = 0;
-  int64_t to_s = 0;
-  if (Status s = ParseRange(a, e.zone(), &from_s, &to_s); !s.ok()) return Fail(s);
-  const int32_t from_day = e.zone().LocalDay(from_s);
-  const int32_t to_day = e.zone().LocalDay(to_s - 1) + 1;
+  Result<Opened> o = OpenRange(a);
+  if (!o.ok()) return Fail(o.error());
+  engine::Engine& e = *o->engine;
+  const TimeZone& zone = o->zone;
+  const int32_t from_day = zone.LocalDay(o->from_s);
+  const int32_t to_day = zone.LocalDay(o->to_s - 1) + 1;
   Result<std::vector<engine::CompletenessRow>> rows = e.Completeness(a.meters, from_day, to_day);
   if (!rows.ok()) return Fail(rows.error());
   std::vector<std::vector<std::string>> table;
@@ -133,18 +141,16 @@ int RunCompleteness(const QueryArgs& a) {
 }
 
 int RunCorrections(const QueryArgs& a) {
-  Result<std::unique_ptr<engine::Engine>> opened = OpenEngine(a.db, false);
-  if (!opened.ok()) return Fail(opened.error());
-  engine::Engine& e = **opened;
-  int64_t from_s = 0;
-  int64_t to_s = 0;
-  if (Status s = ParseRange(a, e.zone(), &from_s, &to_s); !s.ok()) return Fail(s);
-  Result<std::vector<store::Correction>> list = e.Corrections(a.meters.front(), from_s, to_s);
+  Result<Opened> o = OpenRange(a);
+  if (!o.ok()) return Fail(o.error());
+  engine::Engine& e = *o->engine;
+  const TimeZone& zone = o->zone;
+  Result<std::vector<store::Correction>> list = e.Corrections(a.meters.front(), o->from_s, o->to_s);
   if (!list.ok()) return Fail(list.error());
   std::vector<std::vector<std::string>> table;
   for (const store::Correction& c : *list) {
-    table.push_back({FormatTimestamp(c.ts_s, e.zone()), Num(c.old_value), Num(c.new_value),
-                     c.source, FormatTimestamp(c.recorded_s, e.zone())});
+    table.push_back({FormatTimestamp(c.ts_s, zone), Num(c.old_value), Num(c.new_value), c.source,
+                     FormatTimestamp(c.recorded_s, zone)});
   }
   PrintTable({"ts", "old_value", "new_value", "source", "recorded"}, table, a.csv);
   return 0;

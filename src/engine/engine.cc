@@ -736,7 +736,7 @@ class EngineImpl final : public Engine {
     ZP_RETURN_IF_ERROR(store_->ReadDailyRollups(
         ids, from_day, to_day, [&](const store::Chunk& c) { stored[c.series_id][c.day] = c; }));
     // Overlay unflushed days.
-    auto dirty = DirtyDays(reg->zone);
+    auto dirty = DirtyDays(*reg);
     for (const model::Meter* m : list) {
       auto d = dirty.find(m->id);
       if (d == dirty.end()) continue;
@@ -1040,14 +1040,14 @@ class EngineImpl final : public Engine {
   }
 
   // Days with unflushed points per series (active and immutable memtables).
-  std::unordered_map<int64_t, std::set<int32_t>> DirtyDays(const TimeZone& tz) {
+  std::unordered_map<int64_t, std::set<int32_t>> DirtyDays(const Registry& reg) {
     std::unordered_map<int64_t, std::set<int32_t>> out;
-    auto reg = Snapshot();
+    const TimeZone& tz = reg.zone;
     std::lock_guard<std::mutex> m(mem_mu_);
     auto scan = [&](const tsdb::Memtable& mt) {
       for (int64_t id : mt.SeriesIds()) {
         auto& days = out[id];
-        const bool cumulative = reg->series.count(id) && reg->series.at(id).spec.cumulative;
+        const bool cumulative = reg.series.count(id) && reg.series.at(id).spec.cumulative;
         for (const tsdb::MemPoint& p : mt.All(id)) {
           const int32_t d = tz.LocalDay(p.ts_s);
           days.insert(d);
@@ -1207,16 +1207,14 @@ class EngineImpl final : public Engine {
     const TimeZone& tz = reg->zone;
     store::FlushBatch batch;
     batch.log_truncate_upto = log_upto;
-    // Overwrites inside the memtable are corrections too.
     // The memtable normalises lazily inside const methods, and queries read it under mem_mu_:
-    // every access here takes the same lock.
+    // every access here takes the same lock. Overwrites inside the memtable are corrections too.
     std::vector<int64_t> ids;
     std::vector<tsdb::Overwrite> overwrites;
     {
       std::lock_guard<std::mutex> m(mem_mu_);
       ids = mt.SeriesIds();
-      for (int64_t id : ids) mt.All(id);  // normalise, which also records overwrites
-      overwrites = mt.overwrites();
+      overwrites = mt.overwrites();  // normalises every series, recording replaced values
     }
     for (const tsdb::Overwrite& o : overwrites) {
       auto [src, when] = SourceOf(o.source_id);
@@ -1265,31 +1263,24 @@ class EngineImpl final : public Engine {
           if (!before.empty()) merged.insert(merged.begin(), before.back());
         }
       }
-      std::map<int32_t, double> new_day_sums;
+      std::set<int32_t> months;  // months whose sums change
       for (int32_t day : rollup_days) {
         auto existing = by_day.find(day);
         const bool hourly = existing != by_day.end() && existing->second->resolution_s != 0;
         if (hourly) continue;  // rolled up by retention; late raw data was refused
-        if (!touched.count(day) && existing == by_day.end()) {
-          // A neighbour day with no chunk: only a cumulative day can gain a rollup from a
-          // neighbour's reading; write it only when it carries a non-zero sum.
-          store::Chunk c = RollupDay(*reg, id, info, day, merged);
-          if (c.sum == 0 && c.flagged == 0) continue;
-          new_day_sums[day] = c.sum;
-          batch.chunks.push_back(std::move(c));
-          continue;
-        }
         store::Chunk c = RollupDay(*reg, id, info, day, merged);
-        if (!touched.count(day) && existing != by_day.end() && c == *existing->second) continue;
-        new_day_sums[day] = c.sum;
+        if (!touched.count(day)) {
+          // A neighbour of a cumulative series' touched day: written only when its rollup
+          // changed (a day without a chunk, only when it gains a sum from the neighbour).
+          const bool unchanged =
+              existing == by_day.end() ? (c.sum == 0 && c.flagged == 0) : c == *existing->second;
+          if (unchanged) continue;
+        }
+        const CivilDate cd = CivilFromDays(day);
+        months.insert(MonthIndex(cd.year, cd.month));
         batch.chunks.push_back(std::move(c));
       }
       // Month sums: recompute each touched month from its daily rollups.
-      std::set<int32_t> months;
-      for (const auto& [day, s] : new_day_sums) {
-        CivilDate cd = CivilFromDays(day);
-        months.insert(MonthIndex(cd.year, cd.month));
-      }
       if (!months.empty()) {
         const int32_t m0 = *months.begin();
         const int32_t m1 = *months.rbegin();
@@ -1428,7 +1419,7 @@ class EngineImpl final : public Engine {
       if (period == Period::kMonth) return tz.MonthStart(MonthIndex(cd.year, cd.month));
       return tz.MonthStart(MonthIndex(cd.year, 1));
     };
-    auto dirty = DirtyDays(tz);
+    auto dirty = DirtyDays(reg);
     std::vector<int64_t> id_list(ids.begin(), ids.end());
     // Series with unflushed days in range need daily resolution for those months.
     std::unordered_map<int64_t, std::set<int32_t>> dirty_in_range;
