@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "parser_checks.h"
 #include "zp/ingest/parsers.h"
 
 namespace {
@@ -33,16 +34,7 @@ void ParseAndCheck(std::string_view text, const CsvMapping& mapping) {
     if (!out.empty() || !errors.empty()) __builtin_trap();
     return;
   }
-  const int64_t lines = static_cast<int64_t>(std::count(text.begin(), text.end(), '\n')) + 1;
-  for (const zp::ingest::ParsedReading& r : out) {
-    if (!std::isfinite(r.value) || r.meter.empty() || r.line < 1 || r.line > lines || r.ts_s < 0 ||
-        r.ts_s >= 7289654400) {
-      __builtin_trap();
-    }
-  }
-  for (const zp::ingest::RowError& e : errors) {
-    if (e.line < 1 || e.line > lines || e.reason.empty()) __builtin_trap();
-  }
+  zp::fuzz::CheckParserOutput(text, out, errors);
 }
 
 void FuzzMappingJson(std::string_view input) {

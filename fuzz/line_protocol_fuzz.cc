@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "parser_checks.h"
 #include "zp/ingest/parsers.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -19,15 +20,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<zp::ingest::ParsedReading> out;
   std::vector<zp::ingest::RowError> errors;
   zp::ingest::ParseLineProtocol(body, options, &out, &errors);
-  const int64_t lines = static_cast<int64_t>(std::count(body.begin(), body.end(), '\n')) + 1;
-  for (const zp::ingest::ParsedReading& r : out) {
-    if (!std::isfinite(r.value) || r.meter.empty() || r.line < 1 || r.line > lines || r.ts_s < 0 ||
-        r.ts_s >= 7289654400) {
-      __builtin_trap();
-    }
-  }
-  for (const zp::ingest::RowError& e : errors) {
-    if (e.line < 1 || e.line > lines || e.reason.empty()) __builtin_trap();
-  }
+  zp::fuzz::CheckParserOutput(body, out, errors);
   return 0;
 }
