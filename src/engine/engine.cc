@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <set>
@@ -167,6 +168,45 @@ Result<SeriesInfo> MakeSeriesInfo(const model::Meter& m) {
   info.carrier = m.carrier;
   info.suspect_zero_run_s = model::SuspectZeroRunSeconds(m);
   return info;
+}
+
+// Current enterprise data, ordered by key (enterprise, indicator, item, period); the key alone
+// compares, so a set holds one version per key.
+struct EnterpriseDatumKeyLess {
+  bool operator()(const model::EnterpriseDatum& a, const model::EnterpriseDatum& b) const {
+    if (int c = a.enterprise_code.compare(b.enterprise_code); c != 0) return c < 0;
+    if (int c = a.indicator.compare(b.indicator); c != 0) return c < 0;
+    if (int c = a.item.compare(b.item); c != 0) return c < 0;
+    return a.period < b.period;
+  }
+};
+using EnterpriseDataSet = std::set<model::EnterpriseDatum, EnterpriseDatumKeyLess>;
+
+// Applies one version (ascending seq) to the current values.
+void ApplyEnterpriseDatum(EnterpriseDataSet* current, const model::EnterpriseDatum& d) {
+  auto it = current->find(d);
+  if (it != current->end()) it = current->erase(it);
+  if (!d.deleted) current->insert(it, d);
+}
+
+// The code of an indicator given by code or Chinese name; "" stays "" (all).
+Result<std::string> IndicatorFilter(std::string_view indicator) {
+  if (indicator.empty()) return std::string();
+  for (const model::IndicatorInfo& i : model::AllIndicators()) {
+    if (i.code == indicator || i.name_zh == indicator) return std::string(i.code);
+  }
+  return model::FindIndicator(indicator).error();
+}
+
+// An enterprise code as the registry keeps it (trimmed, upper case).
+std::string EnterpriseCodeFilter(std::string_view code) {
+  while (!code.empty() && (code.front() == ' ' || code.front() == '\t')) code.remove_prefix(1);
+  while (!code.empty() && (code.back() == ' ' || code.back() == '\t')) code.remove_suffix(1);
+  std::string out(code);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return out;
 }
 
 class EngineImpl final : public Engine {
@@ -778,6 +818,115 @@ class EngineImpl final : public Engine {
     return out;
   }
 
+  // ---------------------------------------------------------------- enterprise data
+
+  Result<std::vector<model::EnterpriseDatum>> PutEnterpriseData(
+      std::vector<model::EnterpriseDatum> rows) override {
+    if (rows.empty()) return rows;
+    const int64_t now = NowSeconds();
+    // Held so that no enterprise disappears between the check and the append.
+    std::lock_guard<std::mutex> w(registry_write_mu_);
+    auto reg = Snapshot();
+    constexpr size_t kMaxListed = 100;
+    std::vector<std::string> errors;
+    size_t error_count = 0;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      model::EnterpriseDatum& d = rows[i];
+      std::string problem;
+      if (d.deleted) {
+        problem = "deleted is set (a deletion is made with DeleteEnterpriseDatum)";
+      } else if (Status s = model::NormalizeEnterpriseDatum(&d); !s.ok()) {
+        problem = s.message();
+      } else if (reg->enterprises.find(d.enterprise_code) == reg->enterprises.end()) {
+        problem = "no enterprise '" + d.enterprise_code + "'";
+      }
+      if (!problem.empty()) {
+        if (++error_count <= kMaxListed) {
+          errors.push_back(fmt::format("row {} ({}): {}", i + 1, d.source, problem));
+        }
+        continue;
+      }
+      d.seq = 0;
+      if (d.recorded_s == 0) d.recorded_s = now;
+    }
+    if (error_count == 1) return InvalidArgumentError(errors[0]);
+    if (error_count > 1) {
+      std::string message = fmt::format("{} bad rows, nothing stored", error_count);
+      for (const std::string& e : errors) message += "\n" + e;
+      if (error_count > errors.size()) {
+        message += fmt::format("\n... and {} more", error_count - errors.size());
+      }
+      return InvalidArgumentError(std::move(message));
+    }
+    std::unique_lock<std::shared_mutex> l(enterprise_data_mu_);
+    ZP_RETURN_IF_ERROR(LoadEnterpriseDataLocked());
+    ZP_ASSIGN_OR_RETURN(const int64_t last, store_->AppendEnterpriseData(rows));
+    // The store numbers one append's rows consecutively.
+    int64_t seq = last - static_cast<int64_t>(rows.size());
+    for (model::EnterpriseDatum& d : rows) {
+      d.seq = ++seq;
+      ApplyEnterpriseDatum(&enterprise_data_, d);
+    }
+    return rows;
+  }
+
+  Status DeleteEnterpriseDatum(std::string_view enterprise_code, std::string_view indicator,
+                               std::string_view item, const model::DataPeriod& period,
+                               std::string_view source) override {
+    // The key as Put would have stored it.
+    model::EnterpriseDatum probe;
+    probe.enterprise_code = std::string(enterprise_code);
+    probe.item = std::string(item);
+    probe.period = period;
+    ZP_ASSIGN_OR_RETURN(probe.indicator, IndicatorFilter(indicator));
+    ZP_ASSIGN_OR_RETURN(const model::IndicatorInfo* info, model::FindIndicator(probe.indicator));
+    probe.unit = info->unit.empty() ? "-" : std::string(info->unit);  // any accepted unit
+    ZP_RETURN_IF_ERROR(model::NormalizeEnterpriseDatum(&probe));
+
+    std::unique_lock<std::shared_mutex> l(enterprise_data_mu_);
+    ZP_RETURN_IF_ERROR(LoadEnterpriseDataLocked());
+    auto it = enterprise_data_.find(probe);
+    if (it == enterprise_data_.end()) {
+      return NotFoundError(fmt::format("no current value of {}{}{} for enterprise '{}' in {}",
+                                       probe.indicator, probe.item.empty() ? "" : " ", probe.item,
+                                       probe.enterprise_code, model::FormatDataPeriod(period)));
+    }
+    model::EnterpriseDatum tombstone = *it;
+    tombstone.value = 0;
+    tombstone.note.clear();
+    tombstone.source = std::string(source);
+    tombstone.recorded_s = NowSeconds();
+    tombstone.deleted = true;
+    ZP_ASSIGN_OR_RETURN(tombstone.seq, store_->AppendEnterpriseData(
+                                           std::span<const model::EnterpriseDatum>(&tombstone, 1)));
+    enterprise_data_.erase(it);
+    return Status::OK();
+  }
+
+  Result<std::vector<model::EnterpriseDatum>> EnterpriseData(std::string_view enterprise_code,
+                                                             std::string_view indicator,
+                                                             bool history) override {
+    const std::string code = EnterpriseCodeFilter(enterprise_code);
+    ZP_ASSIGN_OR_RETURN(const std::string ind, IndicatorFilter(indicator));
+    std::vector<model::EnterpriseDatum> out;
+    if (history) {
+      ZP_RETURN_IF_ERROR(store_->ReadEnterpriseData(
+          code, ind, [&](const model::EnterpriseDatum& d) { out.push_back(d); }));
+      return out;
+    }
+    {
+      std::shared_lock<std::shared_mutex> l(enterprise_data_mu_);
+      if (enterprise_data_loaded_) {
+        CopyEnterpriseData(code, ind, &out);
+        return out;
+      }
+    }
+    std::unique_lock<std::shared_mutex> l(enterprise_data_mu_);
+    ZP_RETURN_IF_ERROR(LoadEnterpriseDataLocked());
+    CopyEnterpriseData(code, ind, &out);
+    return out;
+  }
+
   Result<std::optional<std::string>> GetSetting(std::string_view key) override {
     return store_->GetSetting(key);
   }
@@ -816,6 +965,39 @@ class EngineImpl final : public Engine {
     int64_t seq = 0;
     bool done = false;
   };
+
+  // Reads every version once into the current values. enterprise_data_mu_ held exclusively.
+  Status LoadEnterpriseDataLocked() {
+    if (enterprise_data_loaded_) return Status::OK();
+    EnterpriseDataSet current;
+    ZP_RETURN_IF_ERROR(store_->ReadEnterpriseData(
+        "", "", [&](const model::EnterpriseDatum& d) { ApplyEnterpriseDatum(&current, d); }));
+    enterprise_data_ = std::move(current);
+    enterprise_data_loaded_ = true;
+    return Status::OK();
+  }
+
+  // Current values matching the filters ("" = all), in key order. enterprise_data_mu_ held.
+  void CopyEnterpriseData(const std::string& code, const std::string& indicator,
+                          std::vector<model::EnterpriseDatum>* out) const {
+    auto it = enterprise_data_.begin();
+    if (code.empty() && indicator.empty()) out->reserve(enterprise_data_.size());
+    if (!code.empty()) {
+      model::EnterpriseDatum from;
+      from.enterprise_code = code;
+      from.indicator = indicator;
+      from.period = {std::numeric_limits<int32_t>::min(), 0};
+      it = enterprise_data_.lower_bound(from);
+    }
+    for (; it != enterprise_data_.end(); ++it) {
+      if (!code.empty() && it->enterprise_code != code) break;
+      if (!indicator.empty() && it->indicator != indicator) {
+        if (!code.empty() && it->indicator > indicator) break;
+        continue;
+      }
+      out->push_back(*it);
+    }
+  }
 
   std::shared_ptr<const Registry> Snapshot() const {
     std::shared_lock<std::shared_mutex> l(registry_mu_);
@@ -1355,18 +1537,25 @@ class EngineImpl final : public Engine {
           (!ent || !ent->industry_code.starts_with(q.industry_prefix))) {
         continue;
       }
-      const bool main_consumption =
-          m.kind != model::MeterKind::kVirtual && m.parent_code.empty() &&
-          (m.flow == model::MeterFlow::kConsumption || q.include_generation);
+      const bool counted = m.kind != model::MeterKind::kVirtual &&
+                           (m.flow == model::MeterFlow::kConsumption || q.include_generation);
+      const bool main_consumption = counted && m.parent_code.empty();
+      // An enterprise's own top meters: no parent, or a parent outside the enterprise (a heat
+      // meter fed from the park's heat station is that enterprise's main heat meter).
+      bool enterprise_main = main_consumption;
+      if (counted && !m.parent_code.empty() && ent) {
+        auto p = reg.meters.find(m.parent_code);
+        enterprise_main = p != reg.meters.end() && p->second.enterprise_code != ent->code;
+      }
       switch (q.group_by) {
         case GroupBy::kMeter:
           add(code, &m);
           break;
         case GroupBy::kEnterprise:
-          if (main_consumption && ent) add(ent->code, &m);
+          if (enterprise_main && ent) add(ent->code, &m);
           break;
         case GroupBy::kZone:
-          if (main_consumption && ent && !ent->zone_code.empty()) add(ent->zone_code, &m);
+          if (enterprise_main && ent && !ent->zone_code.empty()) add(ent->zone_code, &m);
           break;
         case GroupBy::kCarrier:
           if (main_consumption) add(std::string(units::GetCarrierInfo(m.carrier).code), &m);
@@ -1482,6 +1671,11 @@ class EngineImpl final : public Engine {
   mutable std::shared_mutex registry_mu_;
   std::shared_ptr<const Registry> registry_;
   std::mutex registry_write_mu_;  // serialises registry changes
+
+  // Current enterprise data, read from the store on first use and kept in step by Put/Delete.
+  mutable std::shared_mutex enterprise_data_mu_;
+  EnterpriseDataSet enterprise_data_;
+  bool enterprise_data_loaded_ = false;
 
   mutable std::mutex mem_mu_;
   tsdb::Memtable active_;

@@ -1,9 +1,15 @@
 #include "zp/engine/engine.h"
 
+#include <fmt/format.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cctype>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <thread>
 
@@ -425,6 +431,246 @@ TEST_F(EngineTest, RegisterReplacementReRollsTheDay) {
             StatusCode::kAlreadyExists);
   EXPECT_EQ(engine_->AddRegisterReplacement("A-MAIN", {kJan1, 1, 1}).code(),
             StatusCode::kInvalidArgument);
+}
+
+// ---- enterprise data.
+
+model::EnterpriseDatum Econ(const std::string& enterprise, const std::string& indicator,
+                            const std::string& period, double value, const std::string& unit,
+                            const std::string& item = "") {
+  model::EnterpriseDatum d;
+  d.enterprise_code = enterprise;
+  d.indicator = indicator;
+  d.item = item;
+  d.period = *model::ParseDataPeriod(period);
+  d.value = value;
+  d.unit = unit;
+  d.source = "test " + indicator + " " + period;
+  return d;
+}
+
+std::vector<model::EnterpriseDatum> Current(Engine& engine, std::string_view enterprise = "",
+                                            std::string_view indicator = "") {
+  auto rows = engine.EnterpriseData(enterprise, indicator, false);
+  EXPECT_TRUE(rows.ok()) << rows.error().ToString();
+  return rows.ok() ? *rows : std::vector<model::EnterpriseDatum>{};
+}
+
+std::vector<model::EnterpriseDatum> History(Engine& engine, std::string_view enterprise = "",
+                                            std::string_view indicator = "") {
+  auto rows = engine.EnterpriseData(enterprise, indicator, true);
+  EXPECT_TRUE(rows.ok()) << rows.error().ToString();
+  return rows.ok() ? *rows : std::vector<model::EnterpriseDatum>{};
+}
+
+TEST_F(EngineTest, EnterpriseDataPutNormalisesAndKeepsVersions) {
+  const int64_t before = std::chrono::duration_cast<std::chrono::seconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  std::vector<model::EnterpriseDatum> rows = {
+      Econ(ent_a_.code, "added_value", "2025-01", 12000000, "元"),
+      Econ(ent_a_.code, "green_direct_kwh", "2025-01", 2.5, "MWh", "PPA-1"),
+      Econ(ent_b_.code, "工业增加值", "2025", 900, "万元"),
+  };
+  rows[2].enterprise_code[5] = static_cast<char>(std::tolower(rows[2].enterprise_code[5]));
+  rows[2].recorded_s = 1700000000;  // kept when given
+  auto put = engine_->PutEnterpriseData(rows);
+  ASSERT_TRUE(put.ok()) << put.error().ToString();
+  ASSERT_EQ(put->size(), 3u);
+  EXPECT_EQ((*put)[0].value, 1200);
+  EXPECT_EQ((*put)[0].unit, "10k CNY");
+  EXPECT_GE((*put)[0].recorded_s, before);
+  EXPECT_EQ((*put)[1].value, 2500);
+  EXPECT_EQ((*put)[1].unit, "kWh");
+  EXPECT_EQ((*put)[2].enterprise_code, ent_b_.code);
+  EXPECT_EQ((*put)[2].indicator, "added_value");
+  EXPECT_EQ((*put)[2].recorded_s, 1700000000);
+  EXPECT_GT((*put)[1].seq, (*put)[0].seq);
+  EXPECT_GT((*put)[2].seq, (*put)[1].seq);
+  // What Put returns is what is stored.
+  EXPECT_EQ(History(*engine_), *put);
+
+  // Current values come in key order.
+  auto current = Current(*engine_);
+  ASSERT_EQ(current.size(), 3u);
+  EXPECT_EQ(current[0], (*put)[0]);
+  EXPECT_EQ(current[1], (*put)[1]);
+  EXPECT_EQ(current[2], (*put)[2]);
+
+  // A new version of a key replaces its current value; the old one stays in the history.
+  auto revised =
+      engine_->PutEnterpriseData({Econ(ent_a_.code, "added_value", "2025-01", 1250, "万元")});
+  ASSERT_TRUE(revised.ok());
+  EXPECT_GT((*revised)[0].seq, (*put)[2].seq);
+  auto of_a = Current(*engine_, ent_a_.code, "added_value");
+  ASSERT_EQ(of_a.size(), 1u);
+  EXPECT_EQ(of_a[0].value, 1250);
+  auto history_a = History(*engine_, ent_a_.code, "added_value");
+  ASSERT_EQ(history_a.size(), 2u);
+  EXPECT_EQ(history_a[0].value, 1200);
+  EXPECT_EQ(history_a[1].value, 1250);
+
+  // Filters: enterprise (any case), indicator (code or Chinese name), both.
+  std::string lower = ent_a_.code;
+  for (char& c : lower) c = static_cast<char>(std::tolower(c));
+  EXPECT_EQ(Current(*engine_, lower).size(), 2u);
+  EXPECT_EQ(Current(*engine_, "", "added_value").size(), 2u);
+  EXPECT_EQ(Current(*engine_, "", "直供绿电").size(), 1u);
+  EXPECT_EQ(Current(*engine_, ent_b_.code, "green_direct_kwh").size(), 0u);
+  EXPECT_EQ(Current(*engine_, "91210100MA00000099").size(), 0u);
+  EXPECT_EQ(History(*engine_, "", "added_value").size(), 3u);
+  auto bad_filter = engine_->EnterpriseData("", "gdp", false);
+  ASSERT_FALSE(bad_filter.ok());
+  EXPECT_EQ(bad_filter.error().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(EngineTest, EnterpriseDataRowsAreAllOrNothing) {
+  std::vector<model::EnterpriseDatum> rows = {
+      Econ(ent_a_.code, "tax", "2025-02", 10, "万元"),
+      Econ("91210100MA0000009X", "tax", "2025-02", 10, "万元"),
+  };
+  auto put = engine_->PutEnterpriseData(rows);
+  ASSERT_FALSE(put.ok());
+  EXPECT_EQ(put.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(put.error().message(), "row 2 (test tax 2025-02): no enterprise '91210100MA0000009X'");
+  EXPECT_TRUE(History(*engine_).empty());
+  EXPECT_TRUE(Current(*engine_).empty());
+  int stored = 0;
+  ASSERT_TRUE(engine_->store()
+                  .ReadEnterpriseData("", "", [&](const model::EnterpriseDatum&) { ++stored; })
+                  .ok());
+  EXPECT_EQ(stored, 0);
+
+  // Every bad row is named.
+  rows.push_back(Econ(ent_b_.code, "tax", "2025-02", 10, "USD"));
+  rows.push_back(Econ(ent_b_.code, "product_output", "2025-02", 10, "t"));
+  auto many = engine_->PutEnterpriseData(rows);
+  ASSERT_FALSE(many.ok());
+  EXPECT_THAT(many.error().message(), ::testing::HasSubstr("3 bad rows, nothing stored"));
+  EXPECT_THAT(many.error().message(),
+              ::testing::HasSubstr("row 3 (test tax 2025-02): unit: 'USD' is not accepted"));
+  EXPECT_THAT(many.error().message(),
+              ::testing::HasSubstr("row 4 (test product_output 2025-02): item: product_output"));
+  model::EnterpriseDatum tombstone = Econ(ent_a_.code, "tax", "2025-02", 0, "万元");
+  tombstone.deleted = true;
+  EXPECT_EQ(engine_->PutEnterpriseData({tombstone}).error().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(History(*engine_).empty());
+  EXPECT_TRUE(engine_->PutEnterpriseData({})->empty());
+}
+
+TEST_F(EngineTest, EnterpriseDataDeleteLeavesATombstone) {
+  ASSERT_TRUE(
+      engine_
+          ->PutEnterpriseData({Econ(ent_a_.code, "product_output", "2025-03", 40, "台", "齿轮箱"),
+                               Econ(ent_a_.code, "process_co2", "2025", 12, "tCO2")})
+          .ok());
+  EXPECT_EQ(engine_
+                ->DeleteEnterpriseDatum(ent_a_.code, "product_output", "齿轮箱", {2025, 4},
+                                        "DELETE from 127.0.0.1")
+                .code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(
+      engine_->DeleteEnterpriseDatum(ent_a_.code, "product_output", "", {2025, 3}, "x").code(),
+      StatusCode::kInvalidArgument);  // product_output needs an item
+  EXPECT_EQ(engine_->DeleteEnterpriseDatum(ent_a_.code, "gdp", "", {2025, 3}, "x").code(),
+            StatusCode::kInvalidArgument);
+  ASSERT_TRUE(engine_
+                  ->DeleteEnterpriseDatum(ent_a_.code, "product_output", " 齿轮箱 ", {2025, 3},
+                                          "DELETE from 127.0.0.1")
+                  .ok());
+  auto current = Current(*engine_);
+  ASSERT_EQ(current.size(), 1u);
+  EXPECT_EQ(current[0].indicator, "process_co2");
+  auto history = History(*engine_, ent_a_.code, "product_output");
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_FALSE(history[0].deleted);
+  EXPECT_EQ(history[0].value, 40);
+  EXPECT_TRUE(history[1].deleted);
+  EXPECT_EQ(history[1].item, "齿轮箱");
+  EXPECT_EQ(history[1].unit, "台");
+  EXPECT_EQ(history[1].source, "DELETE from 127.0.0.1");
+  EXPECT_GT(history[1].recorded_s, 0);
+  EXPECT_GT(history[1].seq, history[0].seq);
+  // Deleting again: nothing current.
+  EXPECT_EQ(engine_->DeleteEnterpriseDatum(ent_a_.code, "product_output", "齿轮箱", {2025, 3}, "x")
+                .code(),
+            StatusCode::kNotFound);
+  // A new value after the deletion is current again; the reopened engine agrees.
+  ASSERT_TRUE(
+      engine_
+          ->PutEnterpriseData({Econ(ent_a_.code, "product_output", "2025-03", 41, "台", "齿轮箱")})
+          .ok());
+  ASSERT_TRUE(engine_->DeleteEnterpriseDatum(ent_a_.code, "工业过程排放", "", {2025, 0}, "x").ok());
+  const auto before = Current(*engine_);
+  ASSERT_EQ(before.size(), 1u);
+  EXPECT_EQ(before[0].value, 41);
+  const auto history_before = History(*engine_);
+  EXPECT_EQ(history_before.size(), 5u);
+  engine_.reset();
+  Open();
+  EXPECT_EQ(Current(*engine_), before);
+  EXPECT_EQ(History(*engine_), history_before);
+}
+
+// On the SQLite backend, as a park runs it: a whole year of a large park's figures.
+TEST_F(EngineTest, EnterpriseDataOfAWholeParkComesBackFast) {
+  const std::string dir = ::testing::TempDir() + "/zp_engine_econ_" + std::to_string(getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto open_sqlite = [&]() -> std::unique_ptr<Engine> {
+    auto st = store::OpenStore("sqlite:" + dir + "/park.zpdb");
+    EXPECT_TRUE(st.ok()) << st.error().ToString();
+    EngineOptions o;
+    o.background = false;
+    auto e = Engine::Open(std::move(*st), o);
+    EXPECT_TRUE(e.ok()) << e.error().ToString();
+    return e.ok() ? std::move(*e) : nullptr;
+  };
+  auto engine = open_sqlite();
+  ASSERT_NE(engine, nullptr);
+  constexpr int kEnterprises = 3000;
+  std::vector<model::Enterprise> enterprises;
+  for (int i = 0; i < kEnterprises; ++i) {
+    enterprises.push_back(MakeEnterprise(fmt::format("91210100MA1{:06d}", i), ""));
+  }
+  ASSERT_TRUE(engine->ImportRegistry({}, enterprises, {}).ok());
+  std::vector<model::EnterpriseDatum> rows;
+  for (const auto& e : enterprises) {
+    for (int month = 1; month <= 12; ++month) {
+      const std::string period = fmt::format("2025-{:02d}", month);
+      rows.push_back(Econ(e.code, "added_value", period, month * 10.0, "万元"));
+      rows.push_back(Econ(e.code, "industrial_output", period, month * 30.0, "万元"));
+      rows.push_back(Econ(e.code, "tax", period, month * 1.0, "万元"));
+    }
+  }
+  auto put = engine->PutEnterpriseData(rows);
+  ASSERT_TRUE(put.ok()) << put.error().ToString();
+  ASSERT_EQ(put->size(), size_t{kEnterprises * 36});
+  // From a cold cache (the reopened engine reads the store once), then warm.
+  engine.reset();
+  engine = open_sqlite();
+  ASSERT_NE(engine, nullptr);
+  auto t0 = std::chrono::steady_clock::now();
+  auto cold = engine->EnterpriseData("", "", false);
+  auto t1 = std::chrono::steady_clock::now();
+  auto warm = engine->EnterpriseData("", "", false);
+  auto t2 = std::chrono::steady_clock::now();
+  auto one = engine->EnterpriseData(enterprises[1234].code, "tax", false);
+  auto t3 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(cold.ok() && warm.ok() && one.ok());
+  EXPECT_EQ(cold->size(), size_t{kEnterprises * 36});
+  EXPECT_EQ(*warm, *cold);
+  ASSERT_EQ(one->size(), 12u);
+  EXPECT_EQ((*one)[11].period, (model::DataPeriod{2025, 12}));
+  EXPECT_EQ((*one)[11].value, 12);
+  auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
+  std::printf("enterprise data, %zu rows: cold %.1f ms, warm %.1f ms, one key %.3f ms\n",
+              cold->size(), ms(t1 - t0), ms(t2 - t1), ms(t3 - t2));
+  // Generous bounds for a shared machine; the target is well under 100 ms warm.
+  EXPECT_LT(ms(t2 - t1), 300);
+  EXPECT_LT(ms(t3 - t2), 5);
+  engine.reset();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

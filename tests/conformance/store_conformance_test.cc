@@ -122,6 +122,36 @@ std::vector<MonthSum> Months(Store& store, std::vector<int64_t> ids, int32_t fro
   return out;
 }
 
+model::EnterpriseDatum MakeDatum(std::string enterprise, std::string indicator, int32_t month,
+                                 double value, std::string item = "") {
+  model::EnterpriseDatum d;
+  d.enterprise_code = std::move(enterprise);
+  d.indicator = std::move(indicator);
+  d.item = std::move(item);
+  d.period = {2025, month};
+  d.value = value;
+  d.unit = "10k CNY";
+  d.source = "zeropark economic import 经济.csv line 2";
+  d.note = "快报, \"初值\"\n第二行";
+  d.recorded_s = 1740787200 + month;
+  return d;
+}
+
+std::vector<model::EnterpriseDatum> EnterpriseData(Store& store, std::string_view enterprise = "",
+                                                   std::string_view indicator = "") {
+  std::vector<model::EnterpriseDatum> out;
+  Status s = store.ReadEnterpriseData(enterprise, indicator,
+                                      [&](const model::EnterpriseDatum& d) { out.push_back(d); });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+// Rows as the store returns them: with the given seq.
+model::EnterpriseDatum WithSeq(model::EnterpriseDatum d, int64_t seq) {
+  d.seq = seq;
+  return d;
+}
+
 std::vector<Chunk> Chunks(Store& store, int64_t series_id, int32_t from, int32_t to) {
   std::vector<Chunk> out;
   Status s = store.ReadChunks(series_id, from, to, &out);
@@ -739,6 +769,142 @@ TEST_P(StoreConformanceTest, ReopenSeesEverything) {
   EXPECT_GT(*id, meters.back().id);
 }
 
+// ---- enterprise data.
+
+TEST_P(StoreConformanceTest, EnterpriseDataAppendsVersionsInSeqOrder) {
+  EXPECT_EQ(*store().AppendEnterpriseData({}), 0);
+  EXPECT_THAT(EnterpriseData(store()), IsEmpty());
+
+  std::vector<model::EnterpriseDatum> first = {
+      MakeDatum("E1", "added_value", 1, 100.5),
+      MakeDatum("E2", "added_value", 1, 7),
+      MakeDatum("E1", "product_output", 0, 42, "齿轮箱"),
+  };
+  first[2].unit = "台";
+  first[2].seq = 999;  // ignored: the store assigns seq
+  auto last = store().AppendEnterpriseData(first);
+  ASSERT_TRUE(last.ok()) << last.error().ToString();
+  auto all = EnterpriseData(store());
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all.back().seq, *last);
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i], WithSeq(first[i], all[i].seq)) << i;
+    if (i > 0) {
+      EXPECT_GT(all[i].seq, all[i - 1].seq);
+    }
+  }
+
+  // A second version of a key and a tombstone: both kept, after the first batch.
+  model::EnterpriseDatum revised = MakeDatum("E1", "added_value", 1, 101);
+  model::EnterpriseDatum tombstone = MakeDatum("E2", "added_value", 1, 0);
+  tombstone.deleted = true;
+  std::vector<model::EnterpriseDatum> second = {revised, tombstone};
+  auto last2 = store().AppendEnterpriseData(second);
+  ASSERT_TRUE(last2.ok());
+  EXPECT_EQ(*last2, *last + 2);
+  EXPECT_EQ(*store().AppendEnterpriseData({}), *last2);
+  all = EnterpriseData(store());
+  ASSERT_EQ(all.size(), 5u);
+  EXPECT_EQ(all[3], WithSeq(revised, *last + 1));
+  EXPECT_EQ(all[4], WithSeq(tombstone, *last + 2));
+
+  // Filters.
+  auto seqs = [](const std::vector<model::EnterpriseDatum>& rows) {
+    std::vector<int64_t> out;
+    for (const auto& d : rows) out.push_back(d.seq);
+    return out;
+  };
+  EXPECT_EQ(seqs(EnterpriseData(store(), "E1")),
+            (std::vector<int64_t>{all[0].seq, all[2].seq, all[3].seq}));
+  EXPECT_EQ(seqs(EnterpriseData(store(), "", "added_value")),
+            (std::vector<int64_t>{all[0].seq, all[1].seq, all[3].seq, all[4].seq}));
+  EXPECT_EQ(seqs(EnterpriseData(store(), "E1", "added_value")),
+            (std::vector<int64_t>{all[0].seq, all[3].seq}));
+  EXPECT_EQ(seqs(EnterpriseData(store(), "E2", "product_output")), std::vector<int64_t>{});
+  EXPECT_THAT(EnterpriseData(store(), "E3"), IsEmpty());
+  EXPECT_THAT(EnterpriseData(store(), "", "tax"), IsEmpty());
+}
+
+TEST_P(StoreConformanceTest, EnterpriseDataAppendIsAllOrNothing) {
+  std::vector<model::EnterpriseDatum> good = {MakeDatum("E1", "tax", 1, 1)};
+  const int64_t before = *store().AppendEnterpriseData(good);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (int variant = 0; variant < 3; ++variant) {
+    SCOPED_TRACE("variant " + std::to_string(variant));
+    std::vector<model::EnterpriseDatum> batch = {MakeDatum("E1", "tax", 2, 2),
+                                                 MakeDatum("E2", "tax", 2, 3)};
+    model::EnterpriseDatum& bad = batch.emplace_back(MakeDatum("E3", "tax", 3, 4));
+    switch (variant) {
+      case 0:
+        bad.value = nan;
+        break;
+      case 1:
+        bad.value = std::numeric_limits<double>::infinity();
+        break;
+      case 2:
+        bad.period.month = 13;
+        break;
+    }
+    auto appended = store().AppendEnterpriseData(batch);
+    ASSERT_FALSE(appended.ok());
+    EXPECT_EQ(appended.error().code(), StatusCode::kInvalidArgument);
+    EXPECT_THAT(EnterpriseData(store()), ElementsAre(WithSeq(good[0], before)));
+  }
+  std::vector<model::EnterpriseDatum> next = {MakeDatum("E2", "tax", 4, 5)};
+  auto last = store().AppendEnterpriseData(next);
+  ASSERT_TRUE(last.ok());
+  EXPECT_GT(*last, before);
+  EXPECT_EQ(EnterpriseData(store()).size(), 2u);
+}
+
+TEST_P(StoreConformanceTest, EnterpriseDataSurvivesReopen) {
+  std::vector<model::EnterpriseDatum> rows;
+  for (int i = 0; i < 500; ++i) {
+    rows.push_back(
+        MakeDatum("E" + std::to_string(i % 7), i % 2 ? "tax" : "revenue", i % 13, i * 0.25));
+  }
+  rows[3].deleted = true;
+  const int64_t last = *store().AppendEnterpriseData(rows);
+  auto before = EnterpriseData(store());
+  ASSERT_EQ(before.size(), rows.size());
+  Reopen();
+  EXPECT_EQ(EnterpriseData(store()), before);
+  EXPECT_EQ(*store().AppendEnterpriseData({}), last);
+  std::vector<model::EnterpriseDatum> more = {MakeDatum("E1", "tax", 5, 1)};
+  EXPECT_EQ(*store().AppendEnterpriseData(more), last + 1);
+}
+
+TEST_P(StoreConformanceTest, ConcurrentEnterpriseDataAppendsGetDistinctSeqs) {
+  constexpr int kThreads = 4;
+  constexpr int kBatches = 20;
+  std::vector<std::thread> threads;
+  std::atomic<bool> failed{false};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int b = 0; b < kBatches; ++b) {
+        std::vector<model::EnterpriseDatum> batch = {
+            MakeDatum("T" + std::to_string(t), "tax", 1 + b % 12, b),
+            MakeDatum("T" + std::to_string(t), "revenue", 1 + b % 12, b)};
+        auto last = store().AppendEnterpriseData(batch);
+        if (!last.ok()) failed = true;
+        (void)EnterpriseData(store(), "T" + std::to_string((t + 1) % kThreads));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ASSERT_FALSE(failed);
+  auto all = EnterpriseData(store());
+  ASSERT_EQ(all.size(), size_t{kThreads * kBatches * 2});
+  for (size_t i = 1; i < all.size(); ++i) {
+    EXPECT_GT(all[i].seq, all[i - 1].seq);
+  }
+  // Each batch's two rows are adjacent: a batch is one append.
+  for (size_t i = 0; i < all.size(); i += 2) {
+    EXPECT_EQ(all[i].enterprise_code, all[i + 1].enterprise_code);
+    EXPECT_EQ(all[i + 1].seq, all[i].seq + 1);
+  }
+}
+
 // Further backends register here: add their name to the list and a case to SetUp().
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformanceTest, ::testing::Values("memory", "sqlite"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
@@ -933,9 +1099,9 @@ TEST_F(SqliteStoreTest, MigratesVersion1File) {
   // The migrated file has exactly the schema of a new one.
   auto migrated = SqliteStore::Open(path_);
   ASSERT_TRUE(migrated.ok());
-  EXPECT_EQ(*(*migrated)->QueryForTesting("PRAGMA user_version"), "2");
+  EXPECT_EQ(*(*migrated)->QueryForTesting("PRAGMA user_version"), std::to_string(kSchemaVersion));
   EXPECT_EQ(*(*migrated)->QueryForTesting("SELECT value FROM meta WHERE key = 'schema_version'"),
-            "2");
+            std::to_string(kSchemaVersion));
   auto fresh = SqliteStore::Open(dir_ + "/fresh.zpdb");
   ASSERT_TRUE(fresh.ok());
   EXPECT_EQ(Schema(**migrated), Schema(**fresh));
@@ -945,6 +1111,58 @@ TEST_F(SqliteStoreTest, MigratesVersion1File) {
   EXPECT_THAT(
       ReadAllLog(**migrated),
       ElementsAre(std::make_tuple(4, std::string("\x00\xff\x00", 3)), std::make_tuple(5, "next")));
+}
+
+// Migration 2 -> 3 adds the enterprise_data table; everything of version 2 stays.
+TEST_F(SqliteStoreTest, MigratesVersion2File) {
+  ASSERT_TRUE(CreateSqliteAtVersionForTesting(path_, 2).ok());
+  ASSERT_TRUE(ExecSqliteForTesting(path_, R"sql(
+      INSERT INTO park (id, name, province, time_zone, grid_region, raw_retention_days)
+        VALUES (1, '园区', '辽宁', 'Asia/Shanghai', 'northeast', 30);
+      INSERT INTO enterprises (code, name, industry_code, land_area_mu, zone_code,
+                               key_energy_user)
+        VALUES ('91210100MA0000001X', '沈阳某某', 'C3670', 12.5, 'Z01', 1);
+      INSERT INTO chunks (series_id, day, resolution_s, data, count, sum, flagged, suspect_zero)
+        VALUES (1, 19000, 0, x'0102', 96, 1234.5, 2, 3);
+      INSERT INTO month_sums (series_id, month, sum, count) VALUES (1, 624, 1234.5, 96);
+      INSERT INTO corrections (series_id, ts_s, old_value, new_value, source, recorded_s)
+        VALUES (1, 1641600000, 1, 2, 'POST /write', 1641600001);
+      INSERT INTO settings (key, value) VALUES ('demo', 'yes');
+      INSERT INTO meta (key, value) VALUES ('log_flushed_upto', '41');
+  )sql")
+                  .ok());
+  {
+    auto store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(*store->QueryForTesting("PRAGMA user_version"), "3");
+    EXPECT_EQ(**store->GetPark(), (model::Park{"园区", "辽宁", "Asia/Shanghai", "northeast", 30}));
+    auto enterprises = *store->ListEnterprises();
+    ASSERT_EQ(enterprises.size(), 1u);
+    EXPECT_EQ(enterprises[0].land_area_mu, 12.5);
+    EXPECT_THAT(Chunks(*store, 1, 0, 100000),
+                ElementsAre(Chunk{1, 19000, 0, std::string("\x01\x02", 2), 96, 1234.5, 2, 3}));
+    EXPECT_THAT(Months(*store, {1}, 0, 1000), ElementsAre(MonthSum{1, 624, 1234.5, 96}));
+    std::vector<Correction> corrections;
+    ASSERT_TRUE(store->ReadCorrections(1, 0, 2000000000, &corrections).ok());
+    EXPECT_THAT(corrections,
+                ElementsAre(Correction{1, 1641600000, 1, 2, "POST /write", 1641600001}));
+    EXPECT_EQ(**store->GetSetting("demo"), "yes");
+    // The log sequence continues where version 2 left it.
+    EXPECT_EQ(Append(*store, {"next"}), 42);
+
+    // The new table works on the migrated file.
+    std::vector<model::EnterpriseDatum> rows = {
+        MakeDatum("91210100MA0000001X", "added_value", 3, 12.5)};
+    EXPECT_EQ(*store->AppendEnterpriseData(rows), 1);
+    EXPECT_THAT(EnterpriseData(*store), ElementsAre(WithSeq(rows[0], 1)));
+  }
+  auto migrated = OpenOrDie();
+  ASSERT_NE(migrated, nullptr);
+  EXPECT_EQ(EnterpriseData(*migrated).size(), 1u);
+  auto fresh = SqliteStore::Open(dir_ + "/fresh.zpdb");
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(Schema(*migrated), Schema(**fresh));
+  EXPECT_THAT(Schema(**fresh), HasSubstr("enterprise_data_by_key"));
 }
 
 // A v1 file whose log was flushed empty: the sequence continues after the last seq it handed out.
@@ -1000,12 +1218,12 @@ TEST_F(SqliteStoreTest, MigrationInterruptedAfterWritingSegmentsRunsAgain) {
 
 TEST_F(SqliteStoreTest, RefusesNewerSchema) {
   ASSERT_TRUE(OpenStore("sqlite:" + path_).ok());
-  ASSERT_TRUE(ExecSqliteForTesting(path_, "PRAGMA user_version = 3").ok());
+  ASSERT_TRUE(ExecSqliteForTesting(path_, "PRAGMA user_version = 4").ok());
   auto opened = OpenStore("sqlite:" + path_);
   ASSERT_FALSE(opened.ok());
   EXPECT_EQ(opened.error().code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(opened.error().message(),
-            "database written by a newer zeropark (schema 3, this build knows 2)");
+            "database written by a newer zeropark (schema 4, this build knows 3)");
 }
 
 TEST_F(SqliteStoreTest, RefusesForeignDatabase) {

@@ -20,6 +20,7 @@
 
 #include "zp/base/result.h"
 #include "zp/base/time.h"
+#include "zp/model/economic.h"
 #include "zp/model/registry.h"
 #include "zp/store/store.h"
 #include "zp/tsdb/chunk.h"
@@ -87,8 +88,11 @@ struct SumQuery {
   std::vector<std::string> zones;
   std::optional<units::Carrier> carrier;
   std::string industry_prefix;  // e.g. "C36"
-  // Aggregates above meter level use main consumption meters only (no sub-meters, no virtual
-  // meters, no generation meters) unless this is set.
+  // Aggregates above meter level use main consumption meters only (no virtual meters, no
+  // generation meters unless this is set). Park and carrier totals take meters without a parent;
+  // an enterprise (and its zone) takes its meters whose parent is absent or belongs elsewhere (a
+  // heat meter fed from the park's heat station), so park = enterprises + the park's own use and
+  // network losses, and no sub-meter is counted twice.
   bool include_generation = false;
 };
 
@@ -177,6 +181,20 @@ class Engine {
                                                             int32_t from_day, int32_t to_day) = 0;
   virtual Result<std::vector<store::Correction>> Corrections(std::string_view meter_code,
                                                              int64_t from_s, int64_t to_s) = 0;
+
+  // --- enterprise data (model/economic.h). Put validates every row (enterprise exists, fields
+  // via NormalizeEnterpriseDatum) and appends all or none; errors name the row (index + source).
+  // Returns the rows as stored (seq, recorded_s set; recorded_s = now when 0).
+  virtual Result<std::vector<model::EnterpriseDatum>> PutEnterpriseData(
+      std::vector<model::EnterpriseDatum> rows) = 0;
+  // Marks the current value of a key deleted (a tombstone version). NotFound when no current value.
+  virtual Status DeleteEnterpriseDatum(std::string_view enterprise_code, std::string_view indicator,
+                                       std::string_view item, const model::DataPeriod& period,
+                                       std::string_view source) = 0;
+  // Current values (latest version per enterprise/indicator/item/period, tombstones dropped), or
+  // with history=true every version ascending by seq. Empty filters match all.
+  virtual Result<std::vector<model::EnterpriseDatum>> EnterpriseData(
+      std::string_view enterprise_code, std::string_view indicator, bool history) = 0;
 
   // --- settings (CSV mappings etc.).
   virtual Result<std::optional<std::string>> GetSetting(std::string_view key) = 0;

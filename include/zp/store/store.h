@@ -19,11 +19,12 @@
 #include <vector>
 
 #include "zp/base/result.h"
+#include "zp/model/economic.h"
 #include "zp/model/registry.h"
 
 namespace zp::store {
 
-inline constexpr int32_t kSchemaVersion = 2;
+inline constexpr int32_t kSchemaVersion = 3;
 
 // One series-day. `data` is a tsdb chunk (empty when only a rollup exists, e.g. a cumulative
 // meter's day whose closing reading arrived but whose own readings did not).
@@ -131,6 +132,15 @@ class Store {
                                  std::vector<Correction>* out) = 0;
 
   virtual Status Commit(const FlushBatch& batch) = 0;
+
+  // --- enterprise data (economic figures, product output, process CO2, manual green supply).
+  // Append-only: AppendEnterpriseData assigns increasing seq numbers (returned: the last one) and
+  // writes all rows or none. ReadEnterpriseData calls fn for every version, ascending by seq;
+  // an empty enterprise_code / indicator matches all.
+  virtual Result<int64_t> AppendEnterpriseData(std::span<const model::EnterpriseDatum> rows) = 0;
+  virtual Status ReadEnterpriseData(
+      std::string_view enterprise_code, std::string_view indicator,
+      const std::function<void(const model::EnterpriseDatum&)>& fn) = 0;
 
   // Bytes used on disk (0 for memory).
   virtual int64_t DiskBytes() = 0;

@@ -10,6 +10,7 @@
 #include <set>
 #include <shared_mutex>
 #include <utility>
+#include <vector>
 
 namespace zp::store {
 
@@ -94,6 +95,16 @@ Status CheckCorrection(const Correction& c) {
   return Status::OK();
 }
 
+// SQLite: value REAL NOT NULL CHECK (abs(value) <= 1e308), month CHECK (month BETWEEN 0 AND 12).
+Status CheckEnterpriseDatum(const model::EnterpriseDatum& d) {
+  if (!(std::abs(d.value) <= 1e308) || d.period.month < 0 || d.period.month > 12) {
+    return InvalidArgumentError(
+        fmt::format("enterprise datum ({} {} {}.{}): value not finite or month outside 0..12",
+                    d.enterprise_code, d.indicator, d.period.year, d.period.month));
+  }
+  return Status::OK();
+}
+
 // Rows of `map` keyed (series, k) with from <= k < to over every series, skipping past the keys
 // outside the range with one lookup per series.
 template <typename Map, typename Fn>
@@ -144,6 +155,9 @@ struct MemoryData {
   std::map<SeriesKey, MonthSum> months;
   // (series_id, ts_s) -> correction; equal keys keep insertion order.
   std::multimap<std::pair<int64_t, int64_t>, Correction> corrections;
+  // Every version of enterprise data, ascending by seq.
+  std::vector<model::EnterpriseDatum> enterprise_data;
+  int64_t last_enterprise_seq = 0;
 };
 
 namespace {
@@ -441,6 +455,32 @@ Status MemoryStore::Commit(const FlushBatch& batch) {
   }
   if (batch.log_truncate_upto > 0) {
     data_->log.erase(data_->log.begin(), data_->log.upper_bound(batch.log_truncate_upto));
+  }
+  return Status::OK();
+}
+
+// ---- enterprise data.
+
+Result<int64_t> MemoryStore::AppendEnterpriseData(std::span<const model::EnterpriseDatum> rows) {
+  std::unique_lock lock(data_->mu);
+  for (const model::EnterpriseDatum& d : rows) ZP_RETURN_IF_ERROR(CheckEnterpriseDatum(d));
+  data_->enterprise_data.reserve(data_->enterprise_data.size() + rows.size());
+  for (const model::EnterpriseDatum& d : rows) {
+    model::EnterpriseDatum& stored = data_->enterprise_data.emplace_back(d);
+    stored.seq = ++data_->last_enterprise_seq;
+  }
+  return data_->last_enterprise_seq;
+}
+
+Status MemoryStore::ReadEnterpriseData(
+    std::string_view enterprise_code, std::string_view indicator,
+    const std::function<void(const model::EnterpriseDatum&)>& fn) {
+  std::shared_lock lock(data_->mu);
+  for (const model::EnterpriseDatum& d : data_->enterprise_data) {
+    if ((enterprise_code.empty() || d.enterprise_code == enterprise_code) &&
+        (indicator.empty() || d.indicator == indicator)) {
+      fn(d);
+    }
   }
   return Status::OK();
 }

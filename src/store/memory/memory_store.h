@@ -71,6 +71,10 @@ class MemoryStore final : public Store {
 
   Status Commit(const FlushBatch& batch) override;
 
+  Result<int64_t> AppendEnterpriseData(std::span<const model::EnterpriseDatum> rows) override;
+  Status ReadEnterpriseData(std::string_view enterprise_code, std::string_view indicator,
+                            const std::function<void(const model::EnterpriseDatum&)>& fn) override;
+
   int64_t DiskBytes() override { return 0; }
 
  private:

@@ -36,6 +36,9 @@ constexpr char kSchemaV1Sql[] =
 constexpr char kMigrationV2Sql[] =
 #include "sqlite/migration_v2.sql.inc"
     ;
+constexpr char kMigrationV3Sql[] =
+#include "sqlite/migration_v3.sql.inc"
+    ;
 
 // Migration 1 -> 2, C++ half, run before its SQL: moves the rows of v1's ingest_log table into a
 // log segment and records how far the log was flushed.
@@ -49,7 +52,8 @@ struct Migration {
 };
 // Migration i takes a database from version i to i + 1 (version 0: empty file).
 constexpr Migration kMigrations[] = {{1, kSchemaV1Sql, nullptr},
-                                     {2, kMigrationV2Sql, MoveV1LogToSegments}};
+                                     {2, kMigrationV2Sql, MoveV1LogToSegments},
+                                     {3, kMigrationV3Sql, nullptr}};
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration per schema version");
 
 Status ErrorFromSqlite(sqlite3* db, int rc, std::string_view what) {
@@ -366,6 +370,28 @@ constexpr char kSqlUpsertMonth[] =
 constexpr char kSqlInsertCorrection[] =
     "INSERT INTO corrections (series_id, ts_s, old_value, new_value, source, recorded_s) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+// Enterprise data: appended, read in seq order by the filters ReadEnterpriseData offers (the
+// index on (enterprise_code, indicator) serves the first two without a sort).
+constexpr char kSqlInsertEnterpriseDatum[] =
+    "INSERT INTO enterprise_data (enterprise_code, indicator, item, year, month, value, unit, "
+    "source, note, recorded_s, deleted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+constexpr char kSqlLastEnterpriseSeq[] = "SELECT coalesce(max(seq), 0) FROM enterprise_data";
+constexpr char kSqlEnterpriseDataAll[] =
+    "SELECT seq, enterprise_code, indicator, item, year, month, value, unit, source, note, "
+    "recorded_s, deleted FROM enterprise_data ORDER BY seq";
+constexpr char kSqlEnterpriseDataOfEnterprise[] =
+    "SELECT seq, enterprise_code, indicator, item, year, month, value, unit, source, note, "
+    "recorded_s, deleted FROM enterprise_data "
+    "WHERE enterprise_code = ?1 ORDER BY seq";
+constexpr char kSqlEnterpriseDataOfKey[] =
+    "SELECT seq, enterprise_code, indicator, item, year, month, value, unit, source, note, "
+    "recorded_s, deleted FROM enterprise_data "
+    "WHERE enterprise_code = ?1 AND indicator = ?2 ORDER BY seq";
+constexpr char kSqlEnterpriseDataOfIndicator[] =
+    "SELECT seq, enterprise_code, indicator, item, year, month, value, unit, source, note, "
+    "recorded_s, deleted FROM enterprise_data "
+    "WHERE indicator = ?1 ORDER BY seq";
 
 // ---- registry row mapping.
 
@@ -1222,6 +1248,80 @@ Status SqliteStore::Commit(const FlushBatch& batch) {
     log_->MarkFlushed(log_upto);
     ShrinkWal();
   }
+  return Status::OK();
+}
+
+// ---- enterprise data.
+
+Result<int64_t> SqliteStore::AppendEnterpriseData(std::span<const model::EnterpriseDatum> rows) {
+  std::lock_guard lock(writer_->mu());
+  if (rows.empty()) {
+    ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(*writer_, kSqlLastEnterpriseSeq));
+    int rc = stmt.Step();
+    if (rc != SQLITE_ROW) return stmt.Error(rc, "read last enterprise data seq");
+    return stmt.ColInt(0);
+  }
+  Txn txn(*writer_);
+  ZP_RETURN_IF_ERROR(txn.Begin(/*write=*/true));
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(*writer_, kSqlInsertEnterpriseDatum));
+  for (const model::EnterpriseDatum& d : rows) {
+    stmt.Reset();
+    stmt.Text(1, d.enterprise_code)
+        .Text(2, d.indicator)
+        .Text(3, d.item)
+        .Int(4, d.period.year)
+        .Int(5, d.period.month)
+        .Real(6, d.value)
+        .Text(7, d.unit)
+        .Text(8, d.source)
+        .Text(9, d.note)
+        .Int(10, d.recorded_s)
+        .Int(11, d.deleted ? 1 : 0);
+    int rc = stmt.Step();
+    if (rc != SQLITE_DONE) {
+      return stmt.Error(rc, fmt::format("write enterprise datum ({} {} {}.{})", d.enterprise_code,
+                                        d.indicator, d.period.year, d.period.month));
+    }
+  }
+  const auto last = static_cast<int64_t>(sqlite3_last_insert_rowid(writer_->db()));
+  ZP_RETURN_IF_ERROR(txn.Commit());
+  return last;
+}
+
+Status SqliteStore::ReadEnterpriseData(
+    std::string_view enterprise_code, std::string_view indicator,
+    const std::function<void(const model::EnterpriseDatum&)>& fn) {
+  Conn& conn = reader();
+  std::lock_guard lock(conn.mu());
+  const char* sql =
+      enterprise_code.empty()
+          ? (indicator.empty() ? kSqlEnterpriseDataAll : kSqlEnterpriseDataOfIndicator)
+          : (indicator.empty() ? kSqlEnterpriseDataOfEnterprise : kSqlEnterpriseDataOfKey);
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(conn, sql));
+  if (!enterprise_code.empty()) {
+    stmt.Text(1, enterprise_code);
+    if (!indicator.empty()) stmt.Text(2, indicator);
+  } else if (!indicator.empty()) {
+    stmt.Text(1, indicator);
+  }
+  model::EnterpriseDatum d;
+  int rc;
+  while ((rc = stmt.Step()) == SQLITE_ROW) {
+    d.seq = stmt.ColInt(0);
+    d.enterprise_code = stmt.ColText(1);
+    d.indicator = stmt.ColText(2);
+    d.item = stmt.ColText(3);
+    d.period.year = stmt.ColInt32(4);
+    d.period.month = stmt.ColInt32(5);
+    d.value = stmt.ColReal(6);
+    d.unit = stmt.ColText(7);
+    d.source = stmt.ColText(8);
+    d.note = stmt.ColText(9);
+    d.recorded_s = stmt.ColInt(10);
+    d.deleted = stmt.ColInt(11) != 0;
+    fn(d);
+  }
+  if (rc != SQLITE_DONE) return stmt.Error(rc, "read enterprise data");
   return Status::OK();
 }
 
