@@ -161,6 +161,8 @@ char OrgCodeCheck(std::string_view body) {
   return static_cast<char>('0' + check);
 }
 
+constexpr std::string_view kParkHeatStation = "PARK.HEAT.STATION";
+
 }  // namespace
 
 struct DemoGenerator::Impl {
@@ -181,6 +183,7 @@ struct DemoGenerator::Impl {
   std::array<double, kSlotsPerDay> park_water{}, park_heat{};
 
   Status Plan();
+  void PlanEnterpriseData(const DemoOptions& o, const std::vector<double>& annual_tce);
   int32_t AddMeter(model::Meter m, MeterGen g);
   void PlanFaults();
   void GenerateEnterprise(EnterpriseGen& e, int32_t day, int64_t ts0,
@@ -201,6 +204,76 @@ int32_t DemoGenerator::Impl::AddMeter(model::Meter m, MeterGen g) {
   if (g.role != Role::kVirtual) ++physical_meters;
   meters.push_back(g);
   return static_cast<int32_t>(meters.size() - 1);
+}
+
+void DemoGenerator::Impl::PlanEnterpriseData(const DemoOptions& o,
+                                             const std::vector<double>& annual_tce) {
+  // Calendar months the readings cover (January of o.year to the month of the last day).
+  const CivilDate last = CivilFromDays(DaysFromCivil(o.year, 1, 1) + o.days - 1);
+  const int32_t months = (last.year - o.year) * 12 + last.month;
+  auto datum = [&](const model::Enterprise& ent, std::string indicator, std::string item,
+                   int32_t year, int32_t month, double value, std::string unit) {
+    model::EnterpriseDatum d;
+    d.enterprise_code = ent.code;
+    d.indicator = std::move(indicator);
+    d.item = std::move(item);
+    d.period = {year, month};
+    d.value = value;
+    d.unit = std::move(unit);
+    d.source = "demo";
+    plan.data.push_back(std::move(d));
+  };
+  for (size_t i = 0; i < plan.enterprises.size(); ++i) {
+    const model::Enterprise& ent = plan.enterprises[i];
+    Rng r(StreamSeed(o.seed, 7, static_cast<uint64_t>(i)));
+    // Energy intensity of added value by industry (tce per 10k CNY, equivalent value): heavy
+    // process industry high, electronics and services low.
+    const std::string_view div = std::string_view(ent.industry_code).substr(0, 3);
+    const double intensity =
+        (div == "C30" || div == "C31" || div == "C26" || div == "C22") ? r.Uniform(0.35, 0.9)
+        : (div == "C39" || div == "C40" || div == "I65")               ? r.Uniform(0.02, 0.08)
+                                                                       : r.Uniform(0.06, 0.3);
+    const double tce_month = annual_tce[i] / 12.0;
+    const double tax_rate = r.Uniform(0.12, 0.28);
+    const double av_rate = r.Uniform(0.22, 0.36);  // added value / output value
+    const double rnd = r.Uniform(0.005, 0.06);
+    const double employees =
+        std::round(std::clamp(annual_tce[i] * r.Uniform(0.05, 0.2), 12.0, 4000.0));
+    for (int32_t k = 0; k < months; ++k) {
+      const int32_t year = o.year + k / 12, month = k % 12 + 1;
+      const double season = month == 2 ? 0.8 : (month == 12 ? 1.12 : 1.0);
+      const double av =
+          std::round(tce_month / intensity * season * r.Uniform(0.9, 1.1) * 100) / 100;
+      const double output = std::round(av / av_rate * 100) / 100;
+      datum(ent, "added_value", "", year, month, av, "10k CNY");
+      datum(ent, "industrial_output", "", year, month, output, "10k CNY");
+      datum(ent, "revenue", "", year, month, std::round(output * r.Uniform(0.92, 1.06) * 100) / 100,
+            "10k CNY");
+      datum(ent, "tax", "", year, month, std::round(av * tax_rate * 100) / 100, "10k CNY");
+      datum(ent, "rnd_spending", "", year, month, std::round(output * rnd * 100) / 100, "10k CNY");
+      datum(ent, "employees", "", year, month, employees, "persons");
+    }
+    // Process emissions: mineral products (C30: cement, glass, ceramics), chemicals (C26),
+    // ferrous and non-ferrous smelting (C31, C32). Other industries have none.
+    if (div == "C30" || div == "C26" || div == "C31" || div == "C32") {
+      const double share = div == "C30" ? r.Uniform(0.4, 0.6) : r.Uniform(0.1, 0.25);
+      for (int32_t y = 0; y < (months + 11) / 12; ++y) {
+        // tCO2 ~ share of the plant's fuel CO2 (2.5 tCO2/tce as a rough fuel mix).
+        datum(ent, "process_co2",
+              div == "C30" ? "熟料煅烧 / clinker calcination" : "化工过程 / chemical process",
+              o.year + y, 0, std::round(annual_tce[i] * 2.5 * share), "tCO2");
+      }
+    }
+    // Green electricity by direct supply for the key energy users with the largest loads.
+    if (ent.key_energy_user && r.Chance(0.5)) {
+      const std::string contract = fmt::format("绿电直连-{}-{:03d}", o.year, i + 1);
+      const double share = r.Uniform(0.2, 0.5);
+      for (int32_t k = 0; k < months; ++k) {
+        const double kwh = std::round(enterprises[i].peak_kw * 730 * 0.45 * share);
+        datum(ent, "green_direct_kwh", contract, o.year + k / 12, k % 12 + 1, kwh, "kWh");
+      }
+    }
+  }
 }
 
 Status DemoGenerator::Impl::Plan() {
@@ -508,6 +581,9 @@ Status DemoGenerator::Impl::Plan() {
     if (e.heat_kw > 0) {
       utility("HEAT", "供暖热量表 / District heating", units::Carrier::kHeat, "GJ", Role::kHeat,
               e.heat_kw, false, 0, 3);
+      // Fed from the park's heat exchange station: the station's meter is its parent, so the
+      // park total counts the heat once (station) and the enterprise its own share.
+      plan.meters.back().parent_code = std::string(kParkHeatStation);
     }
     if (e.steam_th > 0) {
       utility("STEAM", "蒸汽流量计 / Steam", units::Carrier::kSteam, "t", Role::kSteam, e.steam_th,
@@ -531,6 +607,11 @@ Status DemoGenerator::Impl::Plan() {
     for (size_t k = 0; k < keys; ++k)
       plan.enterprises[static_cast<size_t>(order[k])].key_energy_user = true;
   }
+
+  // --- enterprise data no meter sends: monthly added value, output, revenue, tax, R&D,
+  // employees; process CO2 of the mineral-products and chemical plants; green electricity by
+  // direct supply (绿电直连) for a few large users. Deterministic from the seed.
+  PlanEnterpriseData(o, annual_tce);
 
   // --- park-level meters (no enterprise), sized with the park.
   const double park_scale = std::max(0.05, o.enterprises / 200.0);
@@ -570,8 +651,8 @@ Status DemoGenerator::Impl::Plan() {
              std::max(50.0, std::round(400 * park_scale)), 0);
   park_meter("PARK.WATER.IN", "园区供水总表 / Park water supply", units::Carrier::kWater, "m3",
              Role::kParkWater, 20 * park_scale, 8);
-  park_meter("PARK.HEAT.STATION", "园区换热站 / Park heat exchange station", units::Carrier::kHeat,
-             "GJ", Role::kParkHeat, 800 * park_scale, 0);
+  park_meter(std::string(kParkHeatStation), "园区换热站 / Park heat exchange station",
+             units::Carrier::kHeat, "GJ", Role::kParkHeat, 800 * park_scale, 0);
 
   for (const model::Enterprise& ent : plan.enterprises) {
     ZP_ASSIGN_OR_RETURN(std::string normalized, model::NormalizeIndustryCode(ent.industry_code));
@@ -1037,6 +1118,10 @@ Result<DemoSummary> BuildDemoPark(engine::Engine& engine, const DemoOptions& opt
       ids[i] = ref->id;
     }
     ZP_RETURN_IF_ERROR(gen->SetMeterIds(std::move(ids)));
+  }
+  if (!plan.data.empty()) {
+    ZP_RETURN_IF_ERROR(
+        engine.PutEnterpriseData(plan.data).status().WithContext("demo: enterprise data"));
   }
   if (options.progress) options.progress("registry", 1, 1);
 

@@ -195,12 +195,20 @@ TEST(DemoPlanTest, SmallParkRegistryIsValid) {
   EXPECT_EQ(keys, 1);
   // The largest consumer: the OEM (electricity, paint-shop gas) or the tyre plant (steam).
   EXPECT_TRUE(plan->enterprises[0].key_energy_user || plan->enterprises[2].key_energy_user);
-  std::set<std::string> meter_codes;
+  std::set<std::string> meter_codes, all_codes;
+  for (const auto& m : plan->meters) all_codes.insert(m.code);
   for (const auto& m : plan->meters) {
     EXPECT_TRUE(model::ValidateMeter(m).ok())
         << m.code << ": " << model::ValidateMeter(m).message();
     if (!m.parent_code.empty()) {
-      EXPECT_TRUE(meter_codes.count(m.parent_code)) << m.code;
+      EXPECT_TRUE(all_codes.count(m.parent_code)) << m.code;
+      // Enterprise heat meters are fed from the park's heat station; every other parent is a
+      // meter of the same enterprise listed before its children.
+      if (m.carrier == units::Carrier::kHeat) {
+        EXPECT_EQ(m.parent_code, "PARK.HEAT.STATION") << m.code;
+      } else {
+        EXPECT_TRUE(meter_codes.count(m.parent_code)) << m.code;
+      }
     }
     if (!m.enterprise_code.empty()) {
       EXPECT_TRUE(codes.count(m.enterprise_code)) << m.code;

@@ -67,8 +67,13 @@ struct DemoPlan {
   model::Park park;
   std::vector<model::Zone> zones;
   std::vector<model::Enterprise> enterprises;
-  // Parents before children. Virtual meters ("other loads" = main - subs) produce no readings.
+  // Enterprise meters, then the park's meters; Engine::ImportRegistry orders parents (e.g. the
+  // park heat station feeding the enterprises' heat meters) before children. Virtual meters
+  // ("other loads" = main - subs) produce no readings.
   std::vector<model::Meter> meters;
+  // Economic figures, process CO2 and direct-supply green electricity per enterprise and month
+  // (year for process CO2): added with Engine::PutEnterpriseData.
+  std::vector<model::EnterpriseDatum> data;
   std::vector<DemoFault> faults;
   std::string rollover_meter;  // cumulative meter whose register wraps early in the first week
   int64_t start_s = 0;         // UTC instant of local midnight, January 1 of options.year

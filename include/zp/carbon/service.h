@@ -1,0 +1,94 @@
+#pragma once
+
+// AccountingService: the energy and carbon accounts of a park as the API and the CLI use them.
+// It keeps the park's reference-data rows (setting "refdata/park_rows", CSV) and carbon options
+// (settings "carbon/..."), builds accounts for a month range from the engine's rollups, and caches
+// the last few results. A cached result is reused only while the reference data, the options and
+// the engine's data are unchanged (readings written, flushes, corrections, registry and enterprise
+// data versions), so a changed factor or reading is reflected by the next request.
+// Thread-safe.
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "zp/base/result.h"
+#include "zp/carbon/carbon.h"
+#include "zp/energy/energy.h"
+#include "zp/refdata/refdata.h"
+#include "zp/report/table.h"
+
+namespace zp::engine {
+class Engine;
+}
+
+namespace zp::carbon {
+
+inline constexpr std::string_view kSettingParkRows = "refdata/park_rows";
+
+class AccountingService {
+ public:
+  explicit AccountingService(engine::Engine& engine);
+
+  // Reference data = built-in tables + the park's rows.
+  Result<std::shared_ptr<const refdata::RefData>> Ref();
+  // Adds or replaces (by id) park rows from CSV; validated before anything is stored. Returns the
+  // number of rows added or replaced.
+  Result<int32_t> ImportParkRows(std::string_view csv, std::string_view origin);
+  Status DeleteParkRow(std::string_view id);  // NotFound when the park has no such row
+  Result<std::string> ParkRowsCsv();
+
+  Result<Options> CarbonOptions();
+  Status PutCarbonOptions(const Options& o);
+
+  // Accounts for [from_month, to_month) (month indexes), loading twelve extra months before
+  // from_month so year-on-year figures are available.
+  Result<std::shared_ptr<const CarbonAccounts>> Accounts(int32_t from_month, int32_t to_month);
+
+  // The latest calendar year with readings: this year when the park has readings in it, else the
+  // year before (used as the default period). Falls back to this year.
+  int32_t DefaultYear();
+
+  // Drops cached accounts (called after any write through the API).
+  void Invalidate();
+
+ private:
+  engine::Engine& engine_;
+  std::mutex mu_;
+  std::shared_ptr<const refdata::RefData> ref_;  // cached until park rows change
+  struct Entry {
+    int32_t from = 0, to = 0;
+    std::string key;
+    std::shared_ptr<const CarbonAccounts> accounts;
+  };
+  std::vector<Entry> cache_;  // most recent first, at most 4
+  uint64_t generation_ = 0;   // bumped by Invalidate and by park-row / option changes
+};
+
+// --- exports shared by the API and the CLI.
+
+// Bilingual tables of report rows (CSV/XLSX/text).
+report::Table EnergyTable(const std::vector<energy::EnergyRow>& rows, const energy::ReportQuery& q);
+report::Table CarbonTable(const std::vector<CarbonRow>& rows, const energy::ReportQuery& q);
+// JSON documents (the API's response bodies).
+std::string EnergyJson(const CarbonAccounts& a, const std::vector<energy::EnergyRow>& rows,
+                       const energy::ReportQuery& q);
+std::string CarbonJson(const CarbonAccounts& a, const std::vector<CarbonRow>& rows,
+                       const energy::ReportQuery& q);
+std::string DerivationJson(const CarbonDerivation& d);
+// The derivation as text lines for a terminal (bilingual).
+std::string DerivationText(const CarbonDerivation& d);
+
+// The park's core indicator (tCO2/tce) and guiding clean-energy share against the national
+// zero-carbon park targets (standards.md §1.2: <= 0.2 for parks of 200,000-1,000,000 tce a year,
+// <= 0.3 above; clean energy >= 90 %), for one year.
+std::string CoreIndicatorJson(const CarbonAccounts& a, int32_t year);
+
+// Parses "2025" (whole year) or "2025-03" (one month) into [from, to) month indexes; with two
+// values ("2025-01", "2025-06") the range from the first month to the end of the second.
+Result<std::pair<int32_t, int32_t>> ParseMonthRange(std::string_view from, std::string_view to);
+
+}  // namespace zp::carbon
