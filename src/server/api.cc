@@ -58,6 +58,7 @@ std::string Source(const HttpRequest& r) {
 Api::Api(engine::Engine& engine, ApiOptions options)
     : engine_(engine),
       options_(options),
+      accounting_(engine),
       router_(BuildRoutes()),
       metrics_(RouteLabels(router_.routes())),
       openapi_json_(BuildOpenApi(router_.routes(), Version())) {}
@@ -90,7 +91,10 @@ HttpResponse Api::Handle(HttpRequest& request, int* route) {
     *route = index;
     const Route& matched = router_.routes()[static_cast<size_t>(index)];
     if (Status s = Router::CheckQuery(matched, request); !s.ok()) return ErrorResponse(s);
-    return matched.handler(request);
+    HttpResponse response = matched.handler(request);
+    // Any write may change what the accounts are computed from.
+    if (request.method != "GET" && request.method != "HEAD") accounting_.Invalidate();
+    return response;
   } catch (const std::exception& e) {
     LogError("{} {}: unhandled exception: {}", request.method, request.path, e.what());
     return ErrorResponse(500, StatusCode::kInternal, fmt::format("internal error: {}", e.what()));

@@ -14,6 +14,7 @@
 #include "http.h"
 #include "metrics.h"
 #include "router.h"
+#include "zp/carbon/service.h"
 #include "zp/engine/engine.h"
 
 namespace zp::server {
@@ -79,6 +80,20 @@ class Api {
   HttpResponse Sums(const HttpRequest& r);
   HttpResponse Completeness(const HttpRequest& r);
   HttpResponse Corrections(const HttpRequest& r);
+  // Accounting.
+  HttpResponse EnergyReport(const HttpRequest& r);
+  HttpResponse CarbonReport(const HttpRequest& r);
+  HttpResponse Derivation(const HttpRequest& r);
+  HttpResponse CoreIndicator(const HttpRequest& r);
+  HttpResponse ListRefData(const HttpRequest& r);
+  HttpResponse ImportRefData(const HttpRequest& r);
+  HttpResponse DeleteRefData(const HttpRequest& r);
+  HttpResponse Provinces(const HttpRequest& r);
+  HttpResponse GetAccountingSettings(const HttpRequest& r);
+  HttpResponse PutAccountingSettings(const HttpRequest& r);
+  HttpResponse ListEnterpriseData(const HttpRequest& r);
+  HttpResponse PutEnterpriseData(const HttpRequest& r);
+  HttpResponse DeleteEnterpriseData(const HttpRequest& r);
 
   struct Examples {
     std::string meter, enterprise, zone;
@@ -89,6 +104,7 @@ class Api {
 
   engine::Engine& engine_;
   ApiOptions options_;
+  carbon::AccountingService accounting_;
   std::mutex examples_mutex_;
   Examples examples_;
   Router router_;

@@ -238,6 +238,90 @@ std::vector<Route> Api::BuildRoutes() {
             "Corrections (changed readings) of one meter with provenance / 数据更正记录",
             {Required(Q("meter", "meter code / 表计")), From(), To()}, "", kJson, 200,
             bind(&Api::Corrections)));
+
+  // Accounting.
+  const std::vector<ParamSpec> report_params = {
+      OneOf(Q("by", "grouping (default enterprise) / 分组"),
+            {"enterprise", "industry", "zone", "carrier", "park"}),
+      OneOf(Q("period", "month or year (default year) / 周期"), {"month", "year"}),
+      Q("year", "calendar year, e.g. 2025 (default: the latest year with readings) / 年份"),
+      Q("from", "first month (2025-01) or year / 起始月"),
+      Q("to", "last month, inclusive (2025-06) / 截止月(含)"),
+      Repeated(Q("enterprise", "only these enterprises / 企业")),
+      Repeated(Q("zone", "only these zones / 网格")),
+      Q("industry", "industry code prefix, e.g. C36 / 行业代码前缀"),
+      OneOf(Q("format", "json (default), csv or xlsx / 输出格式"), {"json", "csv", "xlsx"}),
+      Q("bom", "CSV starts with a UTF-8 byte-order mark (for Excel)", "boolean"),
+  };
+  routes.push_back(route("GET", "/api/v1/energy", "accounting",
+                         "Comprehensive energy consumption (tce, equivalent and coal-equivalent "
+                         "value), shares, intensity, year on year / 综合能耗",
+                         report_params, "", kJson, 200, bind(&Api::EnergyReport)));
+  routes.push_back(route("GET", "/api/v1/carbon", "accounting",
+                         "CO2 emissions: Scope 1 fuel and process, Scope 2 location- and "
+                         "market-based, tCO2/tce, tCO2 per added value / 碳排放",
+                         report_params, "", kJson, 200, bind(&Api::CarbonReport)));
+  const std::vector<ParamSpec> derivation_params = {
+      Required(Q("entity", "enterprise code, PARK (own use and losses) or park (total) / 对象")),
+      Q("year", "calendar year / 年份"),
+      Q("from", "first month or year / 起始月"),
+      Q("to", "last month, inclusive / 截止月(含)"),
+      Q("carrier", "only this carrier / 能源品种"),
+      OneOf(Q("format", "json (default) or text / 输出格式"), {"json", "text"}),
+  };
+  for (std::string path : {"/api/v1/energy/derivation", "/api/v1/carbon/derivation"}) {
+    routes.push_back(route("GET", path, "accounting",
+                           "How a figure was computed: meters and rollups, factor rows with their "
+                           "sources, result / 数值推导(读数→汇总→因子→结果)",
+                           derivation_params, "", kJson, 200, bind(&Api::Derivation)));
+  }
+  routes.push_back(route("GET", "/api/v1/carbon/core", "accounting",
+                         "The park's core indicator tCO2/tce and clean-energy share against the "
+                         "national zero-carbon park targets / 零碳园区核心指标",
+                         {Q("year", "calendar year / 年份")}, "", kJson, 200,
+                         bind(&Api::CoreIndicator)));
+  routes.push_back(route("GET", "/api/v1/accounting/settings", "accounting",
+                         "Grid factor scope, fuel parameter datasets, fuel of each carrier / "
+                         "核算设置",
+                         {}, "", kJson, 200, bind(&Api::GetAccountingSettings)));
+  routes.push_back(route("PUT", "/api/v1/accounting/settings", "accounting",
+                         "Change accounting settings (fields given) / 修改核算设置", {}, kJson,
+                         kJson, 200, bind(&Api::PutAccountingSettings)));
+  routes.push_back(route(
+      "GET", "/api/v1/refdata", "refdata",
+      "Reference factor rows in force (built-in and park rows) with sources / "
+      "参考因子",
+      {OneOf(Q("table", "only this table / 表"), {"tce", "grid_ef", "fuel", "heat"}), Format()}, "",
+      kJson, 200, bind(&Api::ListRefData)));
+  routes.push_back(route("POST", "/api/v1/refdata", "refdata",
+                         "Add or replace park rows (CSV, same columns as data/*.csv); validated "
+                         "before stored / 导入园区因子",
+                         {}, kCsv, kJson, 200, bind(&Api::ImportRefData)));
+  routes.push_back(route("DELETE", "/api/v1/refdata/{id}", "refdata",
+                         "Delete a park row / 删除园区因子", {PathParam("id", "row id / 行标识")},
+                         "", "", 204, bind(&Api::DeleteRefData)));
+  routes.push_back(route("GET", "/api/v1/refdata/provinces", "refdata",
+                         "Provinces and their regional grids / 省份与区域电网", {}, "", kJson, 200,
+                         bind(&Api::Provinces)));
+  routes.push_back(route(
+      "GET", "/api/v1/economic", "economic",
+      "Enterprise data (added value, output, tax, employees, R&D, revenue, "
+      "product output, process CO2, direct green power); current or history / "
+      "企业经济数据",
+      {Q("enterprise", "only this enterprise / 企业"), Q("indicator", "only this indicator / 指标"),
+       Q("history", "every version, with deletions / 历史版本", "boolean"), Format()},
+      "", kJson, 200, bind(&Api::ListEnterpriseData)));
+  routes.push_back(route("POST", "/api/v1/economic", "economic",
+                         "Enter enterprise data: JSON array or CSV; all or nothing, errors name "
+                         "the row / 录入企业数据",
+                         {}, kJson, kJson, 200, bind(&Api::PutEnterpriseData)));
+  routes.push_back(route(
+      "DELETE", "/api/v1/economic", "economic",
+      "Delete the current value of one key (kept in history) / 删除企业数据",
+      {Required(Q("enterprise", "enterprise / 企业")), Required(Q("indicator", "indicator / 指标")),
+       Required(Q("period", "2025 or 2025-03 / 期间")),
+       Q("item", "product or contract / 产品或合同")},
+      "", "", 204, bind(&Api::DeleteEnterpriseData)));
   return routes;
 }
 

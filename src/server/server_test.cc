@@ -252,8 +252,8 @@ TEST_F(ServerTest, EveryRouteAnswersThroughLoopback) {
   Api api(*engine_, ApiOptions{});
   for (const Route& route : api.router().routes()) {
     std::string path = route.path;
-    for (auto [from, to] :
-         std::vector<std::pair<std::string, std::string>>{{"{code}", "NOPE"}, {"{name}", "nope"}}) {
+    for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{
+             {"{code}", "NOPE"}, {"{name}", "nope"}, {"{id}", "nope"}}) {
       if (size_t at = path.find(from); at != std::string::npos) path.replace(at, from.size(), to);
     }
     std::string query;
@@ -1040,6 +1040,157 @@ TEST_F(QueryTest, CorrectionsKeepProvenance) {
   EXPECT_EQ(r.j["corrections"][0]["new_value"], 3);
   EXPECT_THAT(r.j["corrections"][0]["source"].get<std::string>(), HasSubstr("/write"));
   EXPECT_THAT(r.j["corrections"][0]["source"].get<std::string>(), HasSubstr("127.0.0.1"));
+}
+
+// --- accounting
+
+// GB/T 2589 and MEE/GB/T 32151 factors (standards.md §3-§5) for the QueryTest data: 192 kWh of
+// electricity and 48 m3 of natural gas in January 2025 in Liaoning.
+constexpr double kTceJan = 192 * 0.1229e-3 + 48 * 1.2143e-3;
+constexpr double kCo2JanLocation = 192 * 0.4878e-3 + 48 * 389.31e-4 * 0.0153 * 0.99 * 44.0 / 12.0;
+
+TEST_F(QueryTest, EnergyAndCarbonReports) {
+  Reply r = Get("/api/v1/energy?year=2025&by=enterprise");
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(r.j["rows"].size(), 1u) << r.body;
+  EXPECT_EQ(r.j["rows"][0]["group"], enterprise_code_);
+  EXPECT_NEAR(r.j["rows"][0]["tce"]["equivalent"].get<double>(), kTceJan, 1e-12);
+  EXPECT_NEAR(r.j["rows"][0]["tce"]["coal_equivalent"].get<double>(),
+              192 * 0.3024e-3 + 48 * 1.2143e-3, 1e-12);
+  EXPECT_EQ(r.j["regions"][0], "liaoning");
+  r = Get("/api/v1/energy?from=2025-01&to=2025-02&by=carrier&period=month");
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(r.j["rows"].size(), 2u) << r.body;  // electricity and gas, January only
+  r = Get("/api/v1/carbon?year=2025&by=park");
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(r.j["rows"].size(), 1u);
+  EXPECT_NEAR(r.j["rows"][0]["total_tco2"]["location"].get<double>(), kCo2JanLocation, 1e-12);
+  EXPECT_NEAR(r.j["rows"][0]["tco2_per_tce"]["location"]["equivalent"].get<double>(),
+              kCo2JanLocation / kTceJan, 1e-12);
+  // CSV and Excel exports of the same figures.
+  r = Get("/api/v1/carbon?year=2025&by=enterprise&format=csv");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_THAT(r.body, HasSubstr("group,name,period,scope1_fuel"));
+  EXPECT_THAT(r.body, HasSubstr(enterprise_code_));
+  r = Get("/api/v1/energy?year=2025&format=xlsx");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_THAT(r.content_type, HasSubstr("spreadsheetml"));
+  EXPECT_EQ(r.body.substr(0, 2), "PK");
+  // Bad parameters are named.
+  r = Get("/api/v1/energy?year=2025&from=2025-01");
+  EXPECT_EQ(r.status, 400);
+  r = Get("/api/v1/energy?year=20x5");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(ErrorMessage(r), HasSubstr("year"));
+  r = Get("/api/v1/energy?year=2025&enterprise=NOPE");
+  EXPECT_EQ(r.status, 404);
+  r = Get("/api/v1/carbon/core?year=2025");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.j["target_tco2_per_tce"], 0.2);
+}
+
+TEST_F(QueryTest, DerivationShowsMetersFactorsAndSources) {
+  Reply r = Get("/api/v1/carbon/derivation?entity=" + enterprise_code_ + "&year=2025");
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::set<std::string> meters;
+  for (const auto& s : r.j["readings"]) meters.insert(s["meter"].get<std::string>());
+  EXPECT_EQ(meters, (std::set<std::string>{"E001", "G001"}));  // not the virtual meter
+  bool grid = false;
+  for (const auto& f : r.j["co2_factors"]) {
+    for (const auto& row : f["rows"]) {
+      if (row["id"] == "gridef-2023-average-liaoning") {
+        grid = true;
+        EXPECT_THAT(row["source"].get<std::string>(), HasSubstr("公告2025年第47号"));
+      }
+    }
+  }
+  EXPECT_TRUE(grid) << r.body;
+  EXPECT_NEAR(r.j["tce"]["equivalent"].get<double>(), kTceJan, 1e-12);
+  r = Get("/api/v1/energy/derivation?entity=park&year=2025&format=text");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_THAT(r.body, HasSubstr("GB/T 2589"));
+  r = Get("/api/v1/energy/derivation?entity=NOPE&year=2025");
+  EXPECT_EQ(r.status, 404);
+}
+
+TEST_F(QueryTest, ParkFactorRowOverridesAndDeleteRestores) {
+  const double before =
+      Get("/api/v1/carbon?year=2025&by=park").j["rows"][0]["scope2_tco2"]["location"];
+  const std::string csv =
+      "id,table,dataset,item,variant,region,value,unit,valid_from,valid_to,source,confidence,"
+      "note\n"
+      "ln-2025,grid_ef,辽宁省 2025,electricity,average,liaoning,0.5000,tCO2/MWh,2025-01-01,"
+      "2026-01-01,省生态环境厅 letter,PARK,\n";
+  Reply r = Post("/api/v1/refdata", csv, "text/csv");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const double after =
+      Get("/api/v1/carbon?year=2025&by=park").j["rows"][0]["scope2_tco2"]["location"];
+  EXPECT_NEAR(after, 192 * 0.5e-3, 1e-12);
+  EXPECT_NE(before, after);
+  r = Get("/api/v1/refdata?table=grid_ef");
+  bool park_row = false;
+  for (const auto& row : r.j["rows"]) park_row = park_row || row["layer"] == "park";
+  EXPECT_TRUE(park_row);
+  EXPECT_EQ(Delete("/api/v1/refdata/ln-2025").status, 204);
+  EXPECT_EQ(Delete("/api/v1/refdata/ln-2025").status, 404);
+  EXPECT_EQ(Get("/api/v1/carbon?year=2025&by=park").j["rows"][0]["scope2_tco2"]["location"],
+            before);
+  // A bad row is refused with its line and field; nothing stored.
+  r = Post("/api/v1/refdata",
+           "id,table,dataset,item,variant,region,value,unit,valid_from,valid_to,source,"
+           "confidence,note\nx,grid_ef,d,electricity,average,liaoning,abc,tCO2/MWh,,,s,PARK,\n",
+           "text/csv");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(ErrorMessage(r), HasSubstr("line 2"));
+}
+
+TEST_F(QueryTest, EnterpriseDataWithHistoryAndIntensity) {
+  Reply r = Post("/api/v1/economic",
+                 R"([{"enterprise_code":")" + enterprise_code_ +
+                     R"(","indicator":"added_value","period":"2025","value":100,"unit":"万元"}])");
+  ASSERT_EQ(r.status, 200) << r.body;
+  r = Get("/api/v1/energy?year=2025&by=enterprise");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NEAR(r.j["rows"][0]["intensity_tce_per_10k_cny"]["equivalent"].get<double>(),
+              kTceJan / 100, 1e-12);
+  // A second version replaces the value; the first stays in the history.
+  r = Post("/api/v1/economic",
+           "enterprise_code,indicator,item,period,value,unit\n" + enterprise_code_ +
+               ",added_value,,2025,200,10k CNY\n",
+           "text/csv");
+  ASSERT_EQ(r.status, 200) << r.body;
+  r = Get("/api/v1/economic?enterprise=" + enterprise_code_);
+  ASSERT_EQ(r.j["rows"].size(), 1u);
+  EXPECT_EQ(r.j["rows"][0]["value"], 200);
+  r = Get("/api/v1/economic?history=true");
+  EXPECT_EQ(r.j["rows"].size(), 2u);
+  // Unknown enterprise: refused, naming the row; nothing written.
+  r = Post(
+      "/api/v1/economic",
+      R"([{"enterprise_code":"91210112MA0Y99999X","indicator":"tax","period":"2025-01","value":1,"unit":"万元"}])");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_THAT(ErrorMessage(r), HasSubstr("no enterprise"));
+  r = Post("/api/v1/economic", R"([{"indicator":"tax","period":"2025-13","value":1}])");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(ErrorMessage(r), HasSubstr("row 1"));
+  EXPECT_EQ(Delete("/api/v1/economic?enterprise=" + enterprise_code_ +
+                   "&indicator=added_value&period=2025")
+                .status,
+            204);
+  EXPECT_EQ(Get("/api/v1/economic").j["rows"].size(), 0u);
+  EXPECT_EQ(Get("/api/v1/economic?history=true").j["rows"].size(), 3u);
+  r = Get("/api/v1/energy?year=2025&by=enterprise");
+  EXPECT_TRUE(r.j["rows"][0]["intensity_tce_per_10k_cny"]["equivalent"].is_null());
+}
+
+TEST_F(QueryTest, AccountingSettingsChangeTheGridFactor) {
+  Reply r = Put("/api/v1/accounting/settings", R"({"grid_scope":"national"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.j["grid_scope"], "national");
+  r = Get("/api/v1/carbon?year=2025&by=park");
+  EXPECT_NEAR(r.j["rows"][0]["scope2_tco2"]["location"].get<double>(), 192 * 0.5306e-3, 1e-12);
+  r = Put("/api/v1/accounting/settings", R"({"grid_scope":"planet"})");
+  EXPECT_EQ(r.status, 400);
 }
 
 TEST_F(ServerTest, ConcurrentWritersAllLand) {
