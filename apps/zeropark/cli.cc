@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 
 #include "zp/base/strings.h"
 #include "zp/store/store.h"
@@ -65,6 +67,15 @@ int Fail(const Status& status) {
 int Fail(std::string_view message) {
   fmt::print(stderr, "error: {}\n", message);
   return 1;
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFoundError(fmt::format("cannot open {} / 无法打开", path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return NotFoundError(fmt::format("cannot read {} / 无法读取", path));
+  return text.str();
 }
 
 std::string Num(double v) { return fmt::format("{}", v); }

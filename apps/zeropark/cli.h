@@ -32,6 +32,9 @@ void AddDbOption(CLI::App* app, std::string* db, const char* default_db = kDefau
 int Fail(const Status& status);
 int Fail(std::string_view message);
 
+// The whole file as bytes; NotFound naming the path when it cannot be read.
+Result<std::string> ReadFile(const std::string& path);
+
 // Prints rows as an aligned table (CJK characters count two columns) or as CSV.
 void PrintTable(const std::vector<std::string>& header,
                 const std::vector<std::vector<std::string>>& rows, bool csv);
@@ -41,10 +44,12 @@ std::string Num(double v);
 bool StderrIsTerminal();
 
 // Registration of the subcommand groups.
-void AddServeCommands(CLI::App& app, Runner* run);     // serve, demo
-void AddImportCommand(CLI::App& app, Runner* run);     // import
-void AddRegistryCommands(CLI::App& app, Runner* run);  // registry, park, zone, enterprise, meter
-void AddQueryCommands(CLI::App& app, Runner* run);     // query, readings, completeness,
-                                                       // corrections, flush, version
+void AddServeCommands(CLI::App& app, Runner* run);       // serve, demo
+void AddImportCommand(CLI::App& app, Runner* run);       // import
+void AddRegistryCommands(CLI::App& app, Runner* run);    // registry, park, zone, enterprise, meter
+void AddQueryCommands(CLI::App& app, Runner* run);       // query, readings, completeness,
+                                                         // corrections, flush, version
+void AddAccountingCommands(CLI::App& app, Runner* run);  // energy, carbon, economic, refdata,
+                                                         // accounting
 
 }  // namespace zp::cli

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end test of the zeropark command line: registry, import with a zero run and a bad row,
-# queries, registry CSV round trip, demo generation, and serve answering over loopback then
-# stopping cleanly on SIGTERM. Usage: cli_test.sh PATH/TO/zeropark
+# queries, registry CSV round trip, demo generation, energy/carbon accounting (reports, exports,
+# derivations, enterprise data, reference-data overrides, settings), and serve answering over
+# loopback then stopping cleanly on SIGTERM. Usage: cli_test.sh PATH/TO/zeropark
 set -u
 ZP="$(readlink -f "$1")"
 WORK="$(mktemp -d)"
@@ -11,7 +12,7 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-cd "$WORK"
+cd "$WORK" || exit 1
 DB="$WORK/t.zpdb"
 FAILURES=0
 
@@ -33,7 +34,8 @@ contains() {  # contains DESCRIPTION TEXT NEEDLE
 expect_ok "version" "$ZP" version
 contains "version" "$OUT" "zeropark "
 expect_ok "help" "$ZP" --help
-for sub in serve demo import registry park zone enterprise meter query readings completeness flush version; do
+for sub in serve demo import registry park zone enterprise meter query readings completeness flush version \
+           energy carbon economic refdata accounting; do
   contains "help lists $sub" "$OUT" "$sub"
 done
 expect_ok "import --help" "$ZP" import --help
@@ -139,6 +141,188 @@ contains "demo summary" "$(cat "$WORK/err")" "demo park ready"
 expect_ok "demo again" "$ZP" demo --db "$DEMO" --no-serve
 contains "demo again" "$(cat "$WORK/err")" "already"
 expect_fail "demo over a non-demo database" "$ZP" demo --db "$DB" --no-serve
+
+# Accounting on a small demo park (5 enterprises, January 1 - February 9, 2025; province liaoning).
+ACC="$WORK/acc.zpdb"
+expect_ok "accounting demo" "$ZP" demo --db "$ACC" --enterprises 5 --days 40 --no-serve
+expect_ok "energy --help" "$ZP" energy --help
+contains "energy help is bilingual" "$OUT" "综合能耗"
+# py DESCRIPTION SCRIPT [ARGS...]: a python3 check reading $OUT on stdin; prints why it failed.
+py() {
+  local what="$1" script="$2"; shift 2
+  local why
+  why="$(python3 -c "$script" "$@" <<<"$OUT" 2>&1)" || fail "$what: $why"
+}
+for book in energy carbon; do
+  for by in enterprise industry zone carrier park; do
+    expect_ok "$book --by $by text" "$ZP" "$book" --db "$ACC" --year 2025 --by "$by"
+    if [[ $book == energy ]]; then contains "$book $by text" "$OUT" "综合能源消费量"; fi
+    if [[ $book == carbon ]]; then contains "$book $by text" "$OUT" "二氧化碳排放 / CO2 emissions"; fi
+    expect_ok "$book --by $by csv" "$ZP" "$book" --db "$ACC" --year 2025 --by "$by" --format csv
+    [[ "$OUT" == "group,name,period,"* ]] || fail "$book $by csv header: ${OUT:0:80}"
+    (( $(wc -l <<<"$OUT") >= 2 )) || fail "$book $by csv has no rows"
+    expect_ok "$book --by $by json" "$ZP" "$book" --db "$ACC" --year 2025 --by "$by" --format json
+    py "$book $by json" '
+import json, sys
+d = json.load(sys.stdin)
+assert d["group_by"] == sys.argv[1] and d["from"] == "2025-01" and d["to"] == "2025-12", d
+assert d["rows"] and all(r["period"] == "2025" for r in d["rows"]), d["rows"]
+' "$by"
+  done
+done
+# Parts add up to the whole: enterprises (with PARK own use) = park total.
+PARK_CSV="$("$ZP" energy --db "$ACC" --year 2025 --by park --format csv)"
+expect_ok "energy by enterprise" "$ZP" energy --db "$ACC" --year 2025 --by enterprise --format csv
+py "enterprises add up to the park" '
+import csv, io, sys
+rows = list(csv.DictReader(sys.stdin))
+park = list(csv.DictReader(io.StringIO(sys.argv[1])))[0]
+for k in ("tce_equivalent", "tce_coal_equivalent", "electricity_kwh"):
+    total = sum(float(r[k]) for r in rows)
+    assert abs(total - float(park[k])) <= 1e-9 * abs(total), (k, total, park[k])
+assert len(rows) == 6 and rows[-1]["group"] == "PARK", [r["group"] for r in rows]
+' "$PARK_CSV"
+expect_ok "energy by month" "$ZP" energy --db "$ACC" --from 2025-01 --to 2025-02 --period month --format csv --header bilingual
+contains "bilingual csv header" "$OUT" "综合能耗(当量值) / Energy (equivalent value) (tce)"
+(( $(wc -l <<<"$OUT") == 3 )) || fail "energy by month: expected 2 rows: $OUT"
+expect_fail "energy --year with --from" "$ZP" energy --db "$ACC" --year 2025 --from 2025-01
+expect_fail "energy bad --by" "$ZP" energy --db "$ACC" --by meter
+expect_fail "energy bad month" "$ZP" energy --db "$ACC" --from 2025-13
+contains "energy bad month" "$ERR" "--from"
+expect_fail "xlsx to the terminal" "$ZP" carbon --db "$ACC" --year 2025 --format xlsx
+contains "xlsx needs --out" "$ERR" "--out"
+expect_ok "xlsx" "$ZP" carbon --db "$ACC" --year 2025 --by enterprise --format xlsx --out "$WORK/carbon.xlsx"
+contains "xlsx written" "$OUT" "wrote 6 rows to $WORK/carbon.xlsx"
+python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert "xl/workbook.xml" in z.namelist()' \
+  "$WORK/carbon.xlsx" 2>/dev/null || fail "carbon.xlsx is not an xlsx zip"
+expect_ok "csv --out --bom" "$ZP" energy --db "$ACC" --year 2025 --format csv --bom --out "$WORK/energy.csv"
+[[ "$(head -c 3 "$WORK/energy.csv")" == $'\xEF\xBB\xBF' ]] || fail "energy.csv has no BOM"
+
+# Derivations name factor rows and their sources.
+ACC_ENT="$("$ZP" enterprise list --db "$ACC" --csv | sed -n 2p | cut -d, -f1)"
+expect_ok "carbon explain" "$ZP" carbon explain --db "$ACC" --entity "$ACC_ENT" --year 2025
+contains "explain entity" "$OUT" "$ACC_ENT 2025-01..2025-12"
+contains "explain tce row id" "$OUT" "[tce-2020-equivalent-electricity]"
+contains "explain tce source" "$OUT" "GB/T 2589"
+contains "explain grid row id" "$OUT" "[gridef-2023-average-liaoning]"
+expect_ok "energy explain json" "$ZP" energy explain --db "$ACC" --entity park --month 2025-02 --carrier electricity --format json
+py "explain json" '
+import json, sys
+d = json.load(sys.stdin)
+assert d["entity"] == "park" and d["from"] == "2025-02" and d["to"] == "2025-02", d["entity"]
+assert d["readings"] and all(r["carrier"] == "electricity" for r in d["readings"])
+rows = [r for f in d["co2_factors"] for r in f["rows"]] + [f["row"] for f in d["tce_factors"]]
+assert rows and all(r["id"] and r["source"] for r in rows), rows
+'
+expect_fail "explain unknown entity" "$ZP" carbon explain --db "$ACC" --entity NOPE --year 2025
+expect_fail "explain needs --entity" "$ZP" energy explain --db "$ACC"
+expect_ok "carbon core" "$ZP" carbon core --db "$ACC" --year 2025
+contains "core text" "$OUT" "tCO2/tce"
+contains "core clean target" "$OUT" "≥ 90 %"
+expect_ok "carbon core json" "$ZP" carbon core --db "$ACC" --year 2025 --format json
+py "core json" '
+import json, sys
+d = json.load(sys.stdin)
+assert d["year"] == 2025 and d["target_clean_share"] == 0.9 and d["tco2"]["market"] > 0, d
+'
+
+# Enterprise data: import, list, a bad file stores nothing, delete.
+expect_ok "economic indicators" "$ZP" economic indicators
+contains "indicators" "$OUT" "process_co2"
+contains "indicators zh" "$OUT" "工业增加值"
+carbon_ent() { "$ZP" carbon --db "$ACC" --year 2025 --by enterprise --enterprise "$ACC_ENT" --format csv; }
+BEFORE="$(carbon_ent)"
+printf 'enterprise_code,indicator,item,period,value,unit,note\n%s,added_value,,2025-01,1234.5,万元,测试\n%s,process_co2,,2025-01,77,tCO2,\n' \
+  "$ACC_ENT" "$ACC_ENT" > econ.csv
+expect_ok "economic import" "$ZP" economic import --db "$ACC" econ.csv
+contains "economic import" "$OUT" "stored 2 rows"
+expect_ok "economic list" "$ZP" economic list --db "$ACC" --enterprise "$ACC_ENT" --indicator added_value --format csv
+contains "economic list csv" "$OUT" "$ACC_ENT,added_value,,2025-01,1234.5,10k CNY,测试"
+expect_ok "economic list text" "$ZP" economic list --db "$ACC" --enterprise "$ACC_ENT"
+contains "economic list source" "$OUT" "zeropark economic import econ.csv line 2"
+OUT="$(carbon_ent)"
+py "process CO2 counted" '
+import csv, io, sys
+before = list(csv.DictReader(io.StringIO(sys.argv[1])))[0]
+after = list(csv.DictReader(sys.stdin))[0]
+d = float(after["scope1_process"]) - float(before["scope1_process"])
+assert abs(d - 77) < 1e-9, d
+' "$BEFORE"
+printf 'enterprise_code,indicator,item,period,value,unit\n%s,added_value,,2025-02,1,万元\n%s,added_value,,2025-13,1,万元\n' \
+  "$ACC_ENT" "$ACC_ENT" > econ_bad.csv
+expect_fail "economic import bad line" "$ZP" economic import --db "$ACC" econ_bad.csv
+contains "economic bad line" "$ERR" "line 3"
+contains "economic bad line nothing stored" "$ERR" "nothing"
+expect_ok "economic list after bad import" "$ZP" economic list --db "$ACC" --enterprise "$ACC_ENT" --indicator added_value --format csv
+[[ "$OUT" != *",2025-02,1,10k CNY"* ]] || fail "a bad economic file stored its good line"
+expect_ok "economic delete" "$ZP" economic delete --db "$ACC" --enterprise "$ACC_ENT" --indicator added_value --period 2025-01
+expect_ok "economic list after delete" "$ZP" economic list --db "$ACC" --enterprise "$ACC_ENT" --indicator added_value --format csv
+[[ "$OUT" != *"1234.5"* ]] || fail "economic delete left the value"
+expect_ok "economic history" "$ZP" economic list --db "$ACC" --enterprise "$ACC_ENT" --indicator added_value --history --format csv
+contains "economic history keeps the value" "$OUT" "1234.5"
+expect_fail "economic delete twice" "$ZP" economic delete --db "$ACC" --enterprise "$ACC_ENT" --indicator added_value --period 2025-01
+
+# Reference data: a park grid factor for liaoning in 2025 (twice the built-in 0.4878) doubles
+# location-based scope 2 of electricity; deleting it restores the result.
+expect_ok "refdata provinces" "$ZP" refdata provinces --db "$ACC"
+contains "provinces" "$OUT" "liaoning"
+contains "provinces zh" "$OUT" "辽宁"
+by_carrier() { "$ZP" carbon --db "$ACC" --year 2025 --by carrier --format csv; }
+BEFORE="$(by_carrier)"
+cat > park_rows.csv <<'CSV'
+id,table,dataset,item,variant,region,value,unit,valid_from,valid_to,source,confidence,note
+park-gridef-2025-liaoning,grid_ef,PARK-2025,electricity,average,liaoning,0.9756,tCO2/MWh,2025-01-01,2026-01-01,园区测算 park test,PARK,
+CSV
+expect_ok "refdata import" "$ZP" refdata import --db "$ACC" park_rows.csv
+contains "refdata import" "$OUT" "imported 1"
+expect_ok "refdata list" "$ZP" refdata list --db "$ACC" --table grid_ef --format csv
+contains "refdata list park layer" "$OUT" "park-gridef-2025-liaoning,grid_ef,PARK-2025,electricity,average,liaoning,0.9756,tCO2/MWh,2025-01-01,2026-01-01,园区测算 park test,PARK,,park"
+contains "refdata list builtin layer" "$OUT" ",builtin"
+OUT="$(by_carrier)"
+py "park grid factor doubles scope 2" '
+import csv, io, sys
+before = {r["group"]: r for r in csv.DictReader(io.StringIO(sys.argv[1]))}
+after = {r["group"]: r for r in csv.DictReader(sys.stdin)}
+b, a = float(before["electricity"]["scope2_location"]), float(after["electricity"]["scope2_location"])
+assert b > 0 and abs(a - 2 * b) <= 1e-9 * a, (b, a)
+assert after["electricity"]["scope2_market"] == before["electricity"]["scope2_market"]
+assert after["heat"]["scope2_location"] == before["heat"]["scope2_location"]
+' "$BEFORE"
+expect_ok "explain shows the park row" "$ZP" carbon explain --db "$ACC" --entity park --month 2025-01 --carrier electricity
+contains "explain park row" "$OUT" "[park-gridef-2025-liaoning]"
+expect_ok "refdata export --park-only" "$ZP" refdata export --db "$ACC" --park-only
+contains "refdata export park" "$OUT" "park-gridef-2025-liaoning"
+(( $(wc -l <<<"$OUT") == 2 )) || fail "refdata export --park-only: $OUT"
+expect_ok "refdata export" "$ZP" refdata export --db "$ACC" --out "$WORK/factors.csv"
+contains "refdata export all" "$(cat "$WORK/factors.csv")" "gridef-2023-average-liaoning"
+expect_ok "refdata delete" "$ZP" refdata delete --db "$ACC" park-gridef-2025-liaoning
+[[ "$(by_carrier)" == "$BEFORE" ]] || fail "refdata delete did not restore the carbon result"
+expect_fail "refdata delete twice" "$ZP" refdata delete --db "$ACC" park-gridef-2025-liaoning
+# A park row with a built-in id replaces it: the built-in row is listed as overridden.
+sed 's/^park-gridef-2025-liaoning,/gridef-2023-average-liaoning,/' park_rows.csv > override.csv
+expect_ok "refdata override" "$ZP" refdata import --db "$ACC" override.csv
+expect_ok "refdata list overridden" "$ZP" refdata list --db "$ACC" --table grid_ef
+contains "refdata overridden" "$OUT" "overridden"
+expect_ok "refdata delete override" "$ZP" refdata delete --db "$ACC" gridef-2023-average-liaoning
+[[ "$(by_carrier)" == "$BEFORE" ]] || fail "deleting the override did not restore the result"
+printf 'id,table,dataset,item,variant,region,value,unit,valid_from,valid_to,source,confidence,note\nx,grid_ef,P,electricity,average,liaoning,abc,tCO2/MWh,,,s,PARK,\n' > bad_rows.csv
+expect_fail "refdata import bad row" "$ZP" refdata import --db "$ACC" bad_rows.csv
+contains "refdata bad row line" "$ERR" "line 2"
+
+# Settings: national grid scope changes location-based scope 2; a typo is refused.
+expect_ok "settings show" "$ZP" accounting settings --db "$ACC"
+contains "settings grid scope" "$OUT" "province"
+contains "settings regions" "$OUT" "liaoning, northeast, CN"
+expect_ok "settings national" "$ZP" accounting settings --db "$ACC" --grid-scope national
+contains "settings national" "$OUT" "national"
+[[ "$(by_carrier)" != "$BEFORE" ]] || fail "--grid-scope national did not change scope 2"
+expect_ok "settings province" "$ZP" accounting settings --db "$ACC" --grid-scope province
+[[ "$(by_carrier)" == "$BEFORE" ]] || fail "--grid-scope province did not restore scope 2"
+expect_fail "settings bad fuel" "$ZP" accounting settings --db "$ACC" --fuel raw_coal=antracite
+contains "settings bad fuel" "$ERR" "antracite"
+expect_fail "settings bad scope" "$ZP" accounting settings --db "$ACC" --grid-scope county
+expect_ok "settings fuel" "$ZP" accounting settings --db "$ACC" --fuel raw_coal=anthracite
+contains "settings fuel" "$OUT" "anthracite"
 
 # Serve on any port; talk HTTP over loopback with bash's /dev/tcp; stop with SIGTERM.
 "$ZP" serve --db "$DB" --port 0 2>"$WORK/serve.err" &

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   zp::cli::AddImportCommand(app, &run);
   zp::cli::AddRegistryCommands(app, &run);
   zp::cli::AddQueryCommands(app, &run);
+  zp::cli::AddAccountingCommands(app, &run);
 
   try {
     app.parse(argc, argv);
