@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "zp/base/csv.h"
 #include "zp/base/time.h"
 
 namespace zp::model {
@@ -98,15 +99,6 @@ Status FieldError(std::string_view field, std::string message) {
   return InvalidArgumentError(std::string(field) + ": " + message);
 }
 
-std::string Quoted(std::string_view s) {
-  constexpr size_t kMax = 48;
-  std::string out = "'";
-  out.append(s.substr(0, kMax));
-  if (s.size() > kMax) out += "...";
-  out += "'";
-  return out;
-}
-
 // A free-text field: trimmed, no control characters, bounded length.
 Status CheckText(std::string_view field, std::string* s, size_t max_bytes, bool keep_lines) {
   std::string_view t = Trim(*s);
@@ -140,172 +132,26 @@ bool AllDigits(std::string_view s) {
   return true;
 }
 
-// ---- CSV reading (RFC 4180: quoted cells may hold commas, quotes and line breaks).
-
-struct CsvRow {
-  int32_t line = 0;
-  std::vector<std::string> cells;
-  std::string error;
-};
-
-class CsvReader {
- public:
-  explicit CsvReader(std::string_view text) : text_(text) {
-    if (text_.starts_with("\xEF\xBB\xBF")) text_.remove_prefix(3);
-  }
-
-  bool Next(CsvRow* row) {
-    if (pos_ >= text_.size()) return false;
-    row->line = line_;
-    row->cells.clear();
-    row->error.clear();
-    while (true) {
-      std::string cell;
-      size_t p = pos_;
-      while (p < text_.size() && (text_[p] == ' ' || text_[p] == '\t')) ++p;
-      if (p < text_.size() && text_[p] == '"') {
-        pos_ = p + 1;
-        if (!ReadQuoted(&cell)) {
-          row->error = "unterminated quoted cell";
-          pos_ = text_.size();
-          return true;
-        }
-        while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t')) ++pos_;
-        if (pos_ < text_.size() && text_[pos_] != ',' && !AtLineEnd()) {
-          row->error = "unexpected character after the closing quote of cell " +
-                       std::to_string(row->cells.size() + 1);
-          while (pos_ < text_.size() && !AtLineEnd()) ++pos_;
-          EndLine();
-          return true;
-        }
-      } else {
-        const size_t begin = pos_;
-        while (pos_ < text_.size() && text_[pos_] != ',' && !AtLineEnd()) ++pos_;
-        cell = std::string(Trim(text_.substr(begin, pos_ - begin)));
-      }
-      row->cells.push_back(std::move(cell));
-      if (pos_ < text_.size() && text_[pos_] == ',') {
-        ++pos_;
-        continue;
-      }
-      EndLine();
-      return true;
-    }
-  }
-
- private:
-  bool AtLineEnd() const { return text_[pos_] == '\n' || text_[pos_] == '\r'; }
-
-  void EndLine() {
-    if (pos_ >= text_.size()) return;
-    if (text_[pos_] == '\r' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '\n') ++pos_;
-    ++pos_;
-    ++line_;
-  }
-
-  bool ReadQuoted(std::string* cell) {
-    while (true) {
-      const size_t q = text_.find('"', pos_);
-      if (q == std::string_view::npos) return false;
-      for (size_t i = pos_; i < q; ++i) {
-        if (text_[i] == '\n' ||
-            (text_[i] == '\r' && (i + 1 >= text_.size() || text_[i + 1] != '\n'))) {
-          ++line_;
-        }
-      }
-      cell->append(text_.substr(pos_, q - pos_));
-      pos_ = q + 1;
-      if (pos_ < text_.size() && text_[pos_] == '"') {
-        cell->push_back('"');
-        ++pos_;
-        continue;
-      }
-      return true;
-    }
-  }
-
-  std::string_view text_;
-  size_t pos_ = 0;
-  int32_t line_ = 1;
-};
-
-bool IsBlankRow(const CsvRow& row) {
-  if (!row.error.empty()) return false;
-  for (const std::string& c : row.cells) {
-    if (!c.empty()) return false;
-  }
-  return true;
-}
-
-// Spreadsheets run a cell starting with = + - or @ as a formula: the writer puts an apostrophe
-// before such text (and before text starting with ' and one of those, or ''), the reader drops it.
-bool FormulaLike(char c) { return c == '=' || c == '+' || c == '-' || c == '@'; }
-
-bool NeedsApostrophe(std::string_view v) {
-  return !v.empty() && (FormulaLike(v[0]) ||
-                        (v.size() >= 2 && v[0] == '\'' && (FormulaLike(v[1]) || v[1] == '\'')));
-}
-
-std::string_view Unescape(std::string_view cell) {
-  if (cell.size() >= 2 && cell[0] == '\'' && (FormulaLike(cell[1]) || cell[1] == '\'')) {
-    cell.remove_prefix(1);
-  }
-  return cell;
-}
-
 enum class Col { kEnterprise, kIndicator, kItem, kPeriod, kValue, kUnit, kNote };
 
-struct ColumnSpec {
-  std::string_view name;
-  Col col;
-  bool required;
-};
+constexpr CsvColumn Column(std::string_view name, Col col, bool required) {
+  return CsvColumn{name, static_cast<int32_t>(col), required};
+}
 
 // Header names (case-insensitive); credit_code and enterprise are accepted for enterprise_code.
-constexpr ColumnSpec kColumns[] = {
-    {"enterprise_code", Col::kEnterprise, true},
-    {"credit_code", Col::kEnterprise, true},
-    {"enterprise", Col::kEnterprise, true},
-    {"indicator", Col::kIndicator, true},
-    {"item", Col::kItem, false},
-    {"period", Col::kPeriod, true},
-    {"value", Col::kValue, true},
-    {"unit", Col::kUnit, true},
-    {"note", Col::kNote, false},
+constexpr CsvColumn kColumns[] = {
+    Column("enterprise_code", Col::kEnterprise, true),
+    Column("credit_code", Col::kEnterprise, true),
+    Column("enterprise", Col::kEnterprise, true),
+    Column("indicator", Col::kIndicator, true),
+    Column("item", Col::kItem, false),
+    Column("period", Col::kPeriod, true),
+    Column("value", Col::kValue, true),
+    Column("unit", Col::kUnit, true),
+    Column("note", Col::kNote, false),
 };
 
-std::string_view CanonicalName(Col c) {
-  for (const ColumnSpec& s : kColumns) {
-    if (s.col == c) return s.name;
-  }
-  return "";
-}
-
 constexpr size_t kMaxListedErrors = 100;
-
-void AppendCell(std::string* out, std::string_view v) {
-  const bool formula_like = NeedsApostrophe(v);
-  const bool quote = v.find_first_of(",\"\r\n") != std::string_view::npos ||
-                     (!v.empty() && (IsSpace(v.front()) || IsSpace(v.back())));
-  if (!quote) {
-    if (formula_like) out->push_back('\'');
-    out->append(v);
-    return;
-  }
-  out->push_back('"');
-  if (formula_like) out->push_back('\'');
-  for (char c : v) {
-    if (c == '"') out->push_back('"');
-    out->push_back(c);
-  }
-  out->push_back('"');
-}
-
-void AppendNumber(std::string* out, double v) {
-  char buf[64];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  if (ec == std::errc()) out->append(buf, end);
-}
 
 }  // namespace
 
@@ -320,13 +166,14 @@ Result<const IndicatorInfo*> FindIndicator(std::string_view code) {
     if (!known.empty()) known += ", ";
     known += i.code;
   }
-  return InvalidArgumentError("unknown indicator " + Quoted(code) + " (known: " + known + ")");
+  return InvalidArgumentError("unknown indicator " + QuoteForMessage(code) + " (known: " + known +
+                              ")");
 }
 
 Result<DataPeriod> ParseDataPeriod(std::string_view text) {
   const std::string_view t = Trim(text);
   auto bad = [&](std::string_view why) {
-    return InvalidArgumentError("period " + Quoted(text) + ": " + std::string(why));
+    return InvalidArgumentError("period " + QuoteForMessage(text) + ": " + std::string(why));
   };
   const size_t dash = t.find('-');
   const std::string_view year_text = t.substr(0, dash);
@@ -365,7 +212,7 @@ Status NormalizeEnterpriseDatum(EnterpriseDatum* d) {
   }
   if (code.empty()) return FieldError("enterprise_code", "empty");
   if (code.size() > 64 || HasControl(code)) {
-    return FieldError("enterprise_code", Quoted(code) + " is not an enterprise code");
+    return FieldError("enterprise_code", QuoteForMessage(code) + " is not an enterprise code");
   }
   d->enterprise_code = std::move(code);
 
@@ -388,8 +235,8 @@ Status NormalizeEnterpriseDatum(EnterpriseDatum* d) {
                                   std::string(rules.item_meaning) + ")");
   }
   if (!rules.allows_item && !d->item.empty()) {
-    return FieldError("item",
-                      std::string(info.code) + " takes no item (got " + Quoted(d->item) + ")");
+    return FieldError(
+        "item", std::string(info.code) + " takes no item (got " + QuoteForMessage(d->item) + ")");
   }
 
   if (d->period.year < kMinYear || d->period.year > kMaxYear) {
@@ -415,9 +262,10 @@ Status NormalizeEnterpriseDatum(EnterpriseDatum* d) {
       if (EqualsIgnoreAsciiCase(u.spelling, d->unit)) alias = &u;
     }
     if (alias == nullptr) {
-      return FieldError("unit", (d->unit.empty() ? std::string("missing") : Quoted(d->unit)) +
-                                    " is not accepted for " + std::string(info.code) +
-                                    " (accepted: " + AcceptedUnits(rules.units) + ")");
+      return FieldError("unit",
+                        (d->unit.empty() ? std::string("missing") : QuoteForMessage(d->unit)) +
+                            " is not accepted for " + std::string(info.code) +
+                            " (accepted: " + AcceptedUnits(rules.units) + ")");
     }
     if (alias->mul != 1) d->value *= alias->mul;
     if (alias->div != 1) d->value /= alias->div;
@@ -431,71 +279,30 @@ Result<std::vector<EnterpriseDatum>> ParseEnterpriseDataCsv(std::string_view csv
                                                             std::string_view origin) {
   const std::string what = "enterprise data CSV " + std::string(origin);
   CsvReader reader(csv);
-  CsvRow row;
-  bool have_header = false;
-  while (reader.Next(&row)) {
-    if (!IsBlankRow(row)) {
-      have_header = true;
-      break;
-    }
-  }
-  if (!have_header) return InvalidArgumentError(what + ": no header row");
-  auto header_error = [&](const std::string& problem) {
-    return InvalidArgumentError(what + ", header on line " + std::to_string(row.line) + ": " +
-                                problem);
-  };
-  if (!row.error.empty()) return header_error(row.error);
-  std::vector<Col> layout;
-  for (size_t i = 0; i < row.cells.size(); ++i) {
-    const std::string_view name = Trim(Unescape(row.cells[i]));
-    const ColumnSpec* spec = nullptr;
-    for (const ColumnSpec& s : kColumns) {
-      if (EqualsIgnoreAsciiCase(s.name, name)) spec = &s;
-    }
-    if (spec == nullptr) {
-      if (name.empty()) return header_error("column " + std::to_string(i + 1) + " has no name");
-      return header_error("unknown column " + Quoted(name) +
-                          " (known: enterprise_code, indicator, item, period, value, unit, note)");
-    }
-    for (Col seen : layout) {
-      if (seen == spec->col) {
-        return header_error("column " + std::string(CanonicalName(spec->col)) + " appears twice");
-      }
-    }
-    layout.push_back(spec->col);
-  }
-  for (Col required : {Col::kEnterprise, Col::kIndicator, Col::kPeriod, Col::kValue, Col::kUnit}) {
-    bool present = false;
-    for (Col c : layout) present |= c == required;
-    if (!present) return header_error("missing column " + std::string(CanonicalName(required)));
-  }
+  ZP_ASSIGN_OR_RETURN(const std::vector<int32_t> layout, ReadCsvHeader(&reader, kColumns, what));
 
   std::vector<EnterpriseDatum> out;
   std::vector<std::string> errors;
   size_t error_count = 0;
   using Key = std::tuple<std::string, std::string, std::string, DataPeriod>;
   std::map<Key, int32_t> first_line;
+  CsvRow row;
   while (reader.Next(&row)) {
-    if (IsBlankRow(row)) continue;
+    if (row.IsBlank()) continue;
     auto fail = [&](const std::string& reason) {
       if (++error_count <= kMaxListedErrors) {
         errors.push_back("line " + std::to_string(row.line) + ": " + reason);
       }
     };
-    if (!row.error.empty()) {
-      fail(row.error);
-      continue;
-    }
-    if (row.cells.size() != layout.size()) {
-      fail("expected " + std::to_string(layout.size()) + " cells, got " +
-           std::to_string(row.cells.size()));
+    if (Status s = row.CheckCells(layout.size()); !s.ok()) {
+      fail(s.message());
       continue;
     }
     EnterpriseDatum d;
     std::string problem;
     for (size_t i = 0; i < layout.size() && problem.empty(); ++i) {
-      const std::string_view cell = Unescape(row.cells[i]);
-      switch (layout[i]) {
+      const std::string_view cell = UnguardCsvCell(row.cells[i]);
+      switch (static_cast<Col>(layout[i])) {
         case Col::kEnterprise:
           d.enterprise_code = std::string(cell);
           break;
@@ -525,7 +332,7 @@ Result<std::vector<EnterpriseDatum>> ParseEnterpriseDataCsv(std::string_view csv
           double value = 0;
           const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), value);
           if (v.empty() || ec != std::errc() || end != v.data() + v.size()) {
-            problem = "column value: " + Quoted(cell) + " is not a number";
+            problem = "column value: " + QuoteForMessage(cell) + " is not a number";
           } else {
             d.value = value;
           }
@@ -567,19 +374,19 @@ std::string EnterpriseDataToCsv(std::span<const EnterpriseDatum> rows, bool with
   std::string out = "enterprise_code,indicator,item,period,value,unit,note";
   out += with_history ? ",seq,recorded_at,source,deleted\n" : "\n";
   for (const EnterpriseDatum& d : rows) {
-    AppendCell(&out, d.enterprise_code);
+    AppendCsvCell(&out, d.enterprise_code);
     out += ',';
-    AppendCell(&out, d.indicator);
+    AppendCsvCell(&out, d.indicator);
     out += ',';
-    AppendCell(&out, d.item);
+    AppendCsvCell(&out, d.item);
     out += ',';
     out += FormatDataPeriod(d.period);
     out += ',';
-    AppendNumber(&out, d.value);
+    AppendCsvNumber(&out, d.value);
     out += ',';
-    AppendCell(&out, d.unit);
+    AppendCsvCell(&out, d.unit);
     out += ',';
-    AppendCell(&out, d.note);
+    AppendCsvCell(&out, d.note);
     if (with_history) {
       out += ',';
       out += std::to_string(d.seq);
@@ -590,7 +397,7 @@ std::string EnterpriseDataToCsv(std::span<const EnterpriseDatum> rows, bool with
                     t.hour, t.minute, t.second);
       out += buf;
       out += ',';
-      AppendCell(&out, d.source);
+      AppendCsvCell(&out, d.source);
       out += d.deleted ? ",1" : ",0";
     }
     out += '\n';

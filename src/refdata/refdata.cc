@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "embedded_data.h"
+#include "zp/base/csv.h"
 #include "zp/base/strings.h"
 #include "zp/base/time.h"
 
@@ -84,93 +85,29 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 
 // ---- CSV reading ------------------------------------------------------------------------------
 
-struct CsvRecord {
-  int line = 0;  // line on which the record starts (1-based)
-  std::vector<std::string> fields;
-};
-
-// RFC 4180 records of `text`: optional UTF-8 BOM, LF or CRLF, quoted fields (which may hold line
-// breaks), unquoted fields trimmed of spaces; blank lines and lines starting with '#' are skipped.
-Result<std::vector<CsvRecord>> ReadCsv(std::string_view text, std::string_view origin) {
-  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
-  std::vector<CsvRecord> records;
-  size_t pos = 0;
-  int line = 1;
-  const size_t n = text.size();
-  while (pos < n) {
-    // Whole-line checks: blank or comment.
-    size_t eol = text.find('\n', pos);
-    if (eol == std::string_view::npos) eol = n;
-    std::string_view physical = Trim(text.substr(pos, eol - pos));
-    if (physical.empty() || physical.front() == '#') {
-      pos = eol + 1;
-      ++line;
-      continue;
+// The records of `text` (see CsvReader), skipping blank lines and lines starting with '#'. The
+// first malformed record is the error.
+Result<std::vector<CsvRow>> ReadCsv(std::string_view text, std::string_view origin) {
+  CsvReader reader(text, {.hash_comments = true});
+  std::vector<CsvRow> records;
+  CsvRow row;
+  while (reader.Next(&row)) {
+    if (!row.error.empty()) {
+      return InvalidArgumentError(fmt::format("{} line {}: {}", origin, row.line, row.error));
     }
-    CsvRecord record;
-    record.line = line;
-    while (true) {
-      while (pos < n && IsBlank(text[pos])) ++pos;
-      std::string field;
-      if (pos < n && text[pos] == '"') {
-        const int quote_line = line;
-        ++pos;
-        bool closed = false;
-        while (pos < n) {
-          char c = text[pos++];
-          if (c == '"') {
-            if (pos < n && text[pos] == '"') {
-              field += '"';
-              ++pos;
-            } else {
-              closed = true;
-              break;
-            }
-          } else {
-            if (c == '\n') ++line;
-            field += c;
-          }
-        }
-        if (!closed) {
-          return InvalidArgumentError(
-              fmt::format("{} line {}: quoted field is never closed", origin, quote_line));
-        }
-        while (pos < n && (IsBlank(text[pos]) || text[pos] == '\r')) ++pos;
-        if (pos < n && text[pos] != ',' && text[pos] != '\n') {
-          return InvalidArgumentError(
-              fmt::format("{} line {}: unexpected character after a closing quote (field {})",
-                          origin, line, record.fields.size() + 1));
-        }
-      } else {
-        size_t end = pos;
-        while (end < n && text[end] != ',' && text[end] != '\n') ++end;
-        field = std::string(Trim(text.substr(pos, end - pos)));
-        pos = end;
-      }
-      record.fields.push_back(std::move(field));
-      if (pos < n && text[pos] == ',') {
-        ++pos;
-        continue;
-      }
-      if (pos < n) {  // '\n'
-        ++pos;
-        ++line;
-      }
-      break;
-    }
-    records.push_back(std::move(record));
+    if (row.cells.size() == 1 && row.cells[0].empty()) continue;  // blank line
+    records.push_back(std::move(row));
   }
   return records;
 }
 
 // Column positions of `wanted` in the header record; error naming a missing or repeated column.
-Result<std::vector<int>> MapHeader(const CsvRecord& header,
-                                   std::span<const std::string_view> wanted,
+Result<std::vector<int>> MapHeader(const CsvRow& header, std::span<const std::string_view> wanted,
                                    std::string_view origin) {
   std::vector<int> index(wanted.size(), -1);
-  for (size_t c = 0; c < header.fields.size(); ++c) {
+  for (size_t c = 0; c < header.cells.size(); ++c) {
     for (size_t w = 0; w < wanted.size(); ++w) {
-      if (header.fields[c] != wanted[w]) continue;
+      if (header.cells[c] != wanted[w]) continue;
       if (index[w] >= 0) {
         return InvalidArgumentError(
             fmt::format("{} line {}: column '{}' appears twice", origin, header.line, wanted[w]));
@@ -188,11 +125,11 @@ Result<std::vector<int>> MapHeader(const CsvRecord& header,
   return index;
 }
 
-Status CheckFieldCount(const CsvRecord& r, size_t expected, std::string_view origin) {
-  if (r.fields.size() == expected) return Status::OK();
+Status CheckFieldCount(const CsvRow& r, size_t expected, std::string_view origin) {
+  if (r.cells.size() == expected) return Status::OK();
   return InvalidArgumentError(
       fmt::format("{} line {}: {} fields, the header has {} (an unquoted comma inside a field?)",
-                  origin, r.line, r.fields.size(), expected));
+                  origin, r.line, r.cells.size(), expected));
 }
 
 Status FieldError(std::string_view origin, int line, std::string_view field, std::string message) {
@@ -375,15 +312,15 @@ struct Located {
 std::string Where(const Located& l) { return fmt::format("{} line {}", l.origin, l.line); }
 
 Result<std::vector<Located>> ParseFactorRows(std::string_view csv, std::string_view origin) {
-  ZP_ASSIGN_OR_RETURN(std::vector<CsvRecord> records, ReadCsv(csv, origin));
+  ZP_ASSIGN_OR_RETURN(std::vector<CsvRow> records, ReadCsv(csv, origin));
   std::vector<Located> rows;
   if (records.empty()) return rows;
   ZP_ASSIGN_OR_RETURN(std::vector<int> col, MapHeader(records[0], kFactorColumns, origin));
   rows.reserve(records.size() - 1);
   for (size_t i = 1; i < records.size(); ++i) {
-    CsvRecord& r = records[i];
-    ZP_RETURN_IF_ERROR(CheckFieldCount(r, records[0].fields.size(), origin));
-    auto get = [&](Column c) -> std::string& { return r.fields[col[c]]; };
+    CsvRow& r = records[i];
+    ZP_RETURN_IF_ERROR(CheckFieldCount(r, records[0].cells.size(), origin));
+    auto get = [&](Column c) -> std::string& { return r.cells[col[c]]; };
     auto error = [&](Column c, std::string message) {
       return FieldError(origin, r.line, kFactorColumns[c], std::move(message));
     };
@@ -462,17 +399,17 @@ std::string WriteField(std::string_view s) {
 
 Result<std::vector<GridRegion>> ParseGridRegions(std::string_view csv, std::string_view origin) {
   static constexpr std::string_view kColumns[] = {"code", "name_zh", "name_en"};
-  ZP_ASSIGN_OR_RETURN(std::vector<CsvRecord> records, ReadCsv(csv, origin));
+  ZP_ASSIGN_OR_RETURN(std::vector<CsvRow> records, ReadCsv(csv, origin));
   std::vector<GridRegion> out;
   if (records.empty()) return out;
   ZP_ASSIGN_OR_RETURN(std::vector<int> col, MapHeader(records[0], kColumns, origin));
   for (size_t i = 1; i < records.size(); ++i) {
-    CsvRecord& r = records[i];
-    ZP_RETURN_IF_ERROR(CheckFieldCount(r, records[0].fields.size(), origin));
+    CsvRow& r = records[i];
+    ZP_RETURN_IF_ERROR(CheckFieldCount(r, records[0].cells.size(), origin));
     for (int c = 0; c < 3; ++c) {
-      if (r.fields[col[c]].empty()) return FieldError(origin, r.line, kColumns[c], "is empty");
+      if (r.cells[col[c]].empty()) return FieldError(origin, r.line, kColumns[c], "is empty");
     }
-    GridRegion g{r.fields[col[0]], r.fields[col[1]], r.fields[col[2]]};
+    GridRegion g{r.cells[col[0]], r.cells[col[1]], r.cells[col[2]]};
     for (const GridRegion& other : out) {
       if (other.code == g.code) {
         return FieldError(origin, r.line, "code", fmt::format("'{}' appears twice", g.code));
@@ -486,17 +423,17 @@ Result<std::vector<GridRegion>> ParseGridRegions(std::string_view csv, std::stri
 Result<std::vector<Province>> ParseProvinces(std::string_view csv, std::string_view origin,
                                              std::span<const GridRegion> regions) {
   static constexpr std::string_view kColumns[] = {"code", "name_zh", "name_en", "grid_region"};
-  ZP_ASSIGN_OR_RETURN(std::vector<CsvRecord> records, ReadCsv(csv, origin));
+  ZP_ASSIGN_OR_RETURN(std::vector<CsvRow> records, ReadCsv(csv, origin));
   std::vector<Province> out;
   if (records.empty()) return out;
   ZP_ASSIGN_OR_RETURN(std::vector<int> col, MapHeader(records[0], kColumns, origin));
   for (size_t i = 1; i < records.size(); ++i) {
-    CsvRecord& r = records[i];
-    ZP_RETURN_IF_ERROR(CheckFieldCount(r, records[0].fields.size(), origin));
+    CsvRow& r = records[i];
+    ZP_RETURN_IF_ERROR(CheckFieldCount(r, records[0].cells.size(), origin));
     for (int c = 0; c < 4; ++c) {
-      if (r.fields[col[c]].empty()) return FieldError(origin, r.line, kColumns[c], "is empty");
+      if (r.cells[col[c]].empty()) return FieldError(origin, r.line, kColumns[c], "is empty");
     }
-    Province p{r.fields[col[0]], r.fields[col[1]], r.fields[col[2]], r.fields[col[3]]};
+    Province p{r.cells[col[0]], r.cells[col[1]], r.cells[col[2]], r.cells[col[3]]};
     for (const Province& other : out) {
       if (other.code == p.code) {
         return FieldError(origin, r.line, "code", fmt::format("'{}' appears twice", p.code));
