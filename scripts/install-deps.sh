@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake ninja-build g++
   clang libclang-rt-14-dev  # fuzzers (libFuzzer) / 模糊测试
   googletest libgmock-dev libgtest-dev libbenchmark-dev
-  libsqlite3-dev libfmt-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libzstd-dev
+  libsqlite3-dev libsodium-dev libfmt-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libzstd-dev
   libxlsxwriter-dev  # .xlsx export (src/report) / Excel 导出
   tzdata python3 python3-requests sqlite3 ca-certificates
 )

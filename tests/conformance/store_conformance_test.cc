@@ -159,6 +159,65 @@ std::vector<Chunk> Chunks(Store& store, int64_t series_id, int32_t from, int32_t
   return out;
 }
 
+UserRow MakeUser(std::string username, std::string role = "analyst") {
+  UserRow u;
+  u.username = std::move(username);
+  u.display_name = "张伟 Zhang Wei";
+  u.role = std::move(role);
+  u.password_hash = "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA";
+  u.enterprise_code = u.role == "enterprise" ? "91210106MA0XXXXX1X" : "";
+  u.zones = u.role == "officer" ? "Z01,Z02" : "";
+  u.created_s = 1767225600;
+  return u;
+}
+
+CredentialRow MakeCredential(int64_t user_id, std::string secret_hash, std::string kind = "api") {
+  CredentialRow c;
+  c.user_id = user_id;
+  c.kind = std::move(kind);
+  c.secret_hash = std::move(secret_hash);
+  c.csrf_hash = c.kind == "session" ? std::string(64, 'c') : "";
+  c.name = "telegraf 网关";
+  c.meters = c.kind == "device" ? "E001.EL.MAIN,E001.GAS" : "";
+  c.created_s = 1767225600;
+  c.expires_s = c.kind == "api" ? 0 : 1767254400;
+  return c;
+}
+
+AuditRow MakeAudit(int64_t ts_s, std::string actor, std::string target) {
+  AuditRow a;
+  a.ts_s = ts_s;
+  a.actor = std::move(actor);
+  a.role = "admin";
+  a.action = "PUT /api/v1/meters/{code}";
+  a.target = std::move(target);
+  a.before_json = R"({"multiplier":1})";
+  a.after_json = R"({"multiplier":80,"name":"总表"})";
+  a.remote = "127.0.0.1";
+  a.status = 200;
+  return a;
+}
+
+std::vector<AuditRow> Audit(Store& store, int64_t from_seq = 0, int64_t limit = 0,
+                            std::string_view actor = "", std::string_view target_prefix = "") {
+  std::vector<AuditRow> out;
+  Status s = store.ReadAudit(from_seq, limit, actor, target_prefix,
+                             [&](const AuditRow& a) { out.push_back(a); });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+template <typename Row>
+Row WithId(Row r, int64_t id) {
+  r.id = id;
+  return r;
+}
+
+AuditRow WithAuditSeq(AuditRow a, int64_t seq) {
+  a.seq = seq;
+  return a;
+}
+
 class StoreConformanceTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
@@ -905,6 +964,176 @@ TEST_P(StoreConformanceTest, ConcurrentEnterpriseDataAppendsGetDistinctSeqs) {
   }
 }
 
+// ---- accounts and the audit log.
+
+TEST_P(StoreConformanceTest, UserCrud) {
+  auto id1 = store().InsertUser(MakeUser("alice", "admin"));
+  auto id2 = store().InsertUser(MakeUser("bob.officer", "officer"));
+  ASSERT_TRUE(id1.ok() && id2.ok()) << id1.error().ToString();
+  EXPECT_GT(*id1, 0);
+  EXPECT_GT(*id2, *id1);
+
+  // Names are unique whatever their case.
+  auto dup = store().InsertUser(MakeUser("ALICE"));
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().code(), StatusCode::kAlreadyExists);
+  EXPECT_THAT(dup.error().message(), HasSubstr("ALICE"));
+
+  UserRow alice = WithId(MakeUser("alice", "admin"), *id1);
+  UserRow bob = WithId(MakeUser("bob.officer", "officer"), *id2);
+  EXPECT_THAT(*store().ListUsers(), ElementsAre(alice, bob));
+  EXPECT_EQ(**store().GetUser(*id2), bob);
+  EXPECT_FALSE(store().GetUser(999)->has_value());
+  EXPECT_EQ(**store().FindUser("Bob.Officer"), bob);
+  EXPECT_EQ(**store().FindUser("alice"), alice);
+  EXPECT_FALSE(store().FindUser("carol")->has_value());
+
+  // Every field but the id changes; renaming onto a taken name is refused.
+  bob.display_name = "李雷";
+  bob.role = "enterprise";
+  bob.enterprise_code = "91210100MA0000001X";
+  bob.zones = "";
+  bob.password_hash = "";
+  bob.disabled = true;
+  bob.username = "bob";
+  ASSERT_TRUE(store().UpdateUser(bob).ok());
+  EXPECT_THAT(*store().ListUsers(), ElementsAre(alice, bob));
+  EXPECT_FALSE(store().FindUser("bob.officer")->has_value());
+  EXPECT_EQ(**store().FindUser("BOB"), bob);
+  // The old name is free again.
+  auto id3 = store().InsertUser(MakeUser("bob.officer"));
+  ASSERT_TRUE(id3.ok()) << id3.error().ToString();
+
+  UserRow rename = bob;
+  rename.username = "Alice";
+  EXPECT_EQ(store().UpdateUser(rename).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(**store().GetUser(*id2), bob);
+  EXPECT_EQ(store().UpdateUser(WithId(MakeUser("ghost"), 999)).code(), StatusCode::kNotFound);
+}
+
+TEST_P(StoreConformanceTest, CredentialCrud) {
+  const std::string h1(64, '1'), h2(64, '2'), h3(64, '3');
+  auto id1 = store().InsertCredential(MakeCredential(7, h1, "session"));
+  auto id2 = store().InsertCredential(MakeCredential(8, h2, "device"));
+  auto id3 = store().InsertCredential(MakeCredential(7, h3, "api"));
+  ASSERT_TRUE(id1.ok() && id2.ok() && id3.ok()) << id1.error().ToString();
+  EXPECT_LT(*id1, *id2);
+  EXPECT_LT(*id2, *id3);
+
+  auto dup = store().InsertCredential(MakeCredential(9, h2));
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().code(), StatusCode::kAlreadyExists);
+
+  CredentialRow c1 = WithId(MakeCredential(7, h1, "session"), *id1);
+  CredentialRow c2 = WithId(MakeCredential(8, h2, "device"), *id2);
+  CredentialRow c3 = WithId(MakeCredential(7, h3, "api"), *id3);
+  EXPECT_EQ(**store().FindCredential(h2), c2);
+  EXPECT_FALSE(store().FindCredential(std::string(64, '4'))->has_value());
+  EXPECT_FALSE(store().FindCredential("")->has_value());
+  EXPECT_THAT(*store().ListCredentials(0), ElementsAre(c1, c2, c3));
+  EXPECT_THAT(*store().ListCredentials(7), ElementsAre(c1, c3));
+  EXPECT_THAT(*store().ListCredentials(42), IsEmpty());
+
+  // last_used_s only grows; revoked, once set, stays.
+  ASSERT_TRUE(store().UpdateCredential(*id1, false, 1767230000).ok());
+  c1.last_used_s = 1767230000;
+  EXPECT_EQ(**store().FindCredential(h1), c1);
+  ASSERT_TRUE(store().UpdateCredential(*id1, false, 1767220000).ok());
+  EXPECT_EQ(**store().FindCredential(h1), c1);
+  ASSERT_TRUE(store().UpdateCredential(*id1, true, 0).ok());
+  c1.revoked = true;
+  EXPECT_EQ(**store().FindCredential(h1), c1);
+  ASSERT_TRUE(store().UpdateCredential(*id1, false, 1767240000).ok());
+  c1.last_used_s = 1767240000;
+  EXPECT_EQ(**store().FindCredential(h1), c1);
+  EXPECT_THAT(*store().ListCredentials(7), ElementsAre(c1, c3));
+  EXPECT_EQ(store().UpdateCredential(999, true, 0).code(), StatusCode::kNotFound);
+}
+
+TEST_P(StoreConformanceTest, AuditLogAppendsAndFilters) {
+  EXPECT_THAT(Audit(store()), IsEmpty());
+  std::vector<AuditRow> rows = {
+      MakeAudit(100, "alice", "meter E001.EL.MAIN"), MakeAudit(101, "bob", "meter E002.GAS"),
+      MakeAudit(102, "alice", "user carol"),         MakeAudit(103, "alice", "meter E001.GAS"),
+      MakeAudit(104, "system", "meter E001.EL"),     MakeAudit(105, "bob", "用户 王芳")};
+  rows[4].before_json = "";
+  rows[4].remote = "cli";
+  rows[4].status = 0;
+  std::vector<AuditRow> stored;
+  for (const AuditRow& r : rows) {
+    auto seq = store().AppendAudit(WithAuditSeq(r, 12345));  // the given seq is ignored
+    ASSERT_TRUE(seq.ok()) << seq.error().ToString();
+    if (!stored.empty()) {
+      EXPECT_GT(*seq, stored.back().seq);
+    }
+    stored.push_back(WithAuditSeq(r, *seq));
+  }
+  const auto& s = stored;
+  EXPECT_THAT(Audit(store()), ElementsAre(s[0], s[1], s[2], s[3], s[4], s[5]));
+  EXPECT_THAT(Audit(store(), s[3].seq), ElementsAre(s[3], s[4], s[5]));
+  EXPECT_THAT(Audit(store(), s[5].seq + 1), IsEmpty());
+  EXPECT_THAT(Audit(store(), 0, 2), ElementsAre(s[0], s[1]));
+  EXPECT_THAT(Audit(store(), s[1].seq, 2), ElementsAre(s[1], s[2]));
+  EXPECT_THAT(Audit(store(), 0, -1), ElementsAre(s[0], s[1], s[2], s[3], s[4], s[5]));
+  EXPECT_THAT(Audit(store(), 0, 0, "alice"), ElementsAre(s[0], s[2], s[3]));
+  EXPECT_THAT(Audit(store(), s[1].seq, 1, "alice"), ElementsAre(s[2]));
+  EXPECT_THAT(Audit(store(), 0, 0, "ALICE"), IsEmpty());
+  EXPECT_THAT(Audit(store(), 0, 0, "", "meter E001."), ElementsAre(s[0], s[3], s[4]));
+  EXPECT_THAT(Audit(store(), 0, 0, "", "meter E001.EL"), ElementsAre(s[0], s[4]));
+  EXPECT_THAT(Audit(store(), 0, 0, "alice", "meter "), ElementsAre(s[0], s[3]));
+  EXPECT_THAT(Audit(store(), 0, 2, "alice", "meter "), ElementsAre(s[0], s[3]));
+  EXPECT_THAT(Audit(store(), 0, 0, "", "用户"), ElementsAre(s[5]));
+  EXPECT_THAT(Audit(store(), 0, 0, "", "用"), ElementsAre(s[5]));  // a byte prefix of "用户"
+  EXPECT_THAT(Audit(store(), 0, 0, "", "meter E001.EL.MAIN+"), IsEmpty());
+  EXPECT_THAT(Audit(store(), 0, 0, "nobody"), IsEmpty());
+}
+
+TEST_P(StoreConformanceTest, AccountsSurviveReopen) {
+  const int64_t user = *store().InsertUser(MakeUser("Alice", "enterprise"));
+  const std::string hash(64, 'a');
+  const int64_t cred = *store().InsertCredential(MakeCredential(user, hash, "session"));
+  ASSERT_TRUE(store().UpdateCredential(cred, true, 1767230000).ok());
+  const int64_t seq = *store().AppendAudit(MakeAudit(100, "alice", "user alice"));
+  auto users = *store().ListUsers();
+  auto credentials = *store().ListCredentials(0);
+  Reopen();
+  EXPECT_EQ(*store().ListUsers(), users);
+  EXPECT_EQ(*store().ListCredentials(0), credentials);
+  EXPECT_TRUE(credentials[0].revoked);
+  EXPECT_EQ(**store().FindUser("alice"), users[0]);
+  EXPECT_THAT(Audit(store()),
+              ElementsAre(WithAuditSeq(MakeAudit(100, "alice", "user alice"), seq)));
+  // Ids and seqs continue after the reopen.
+  EXPECT_GT(*store().InsertUser(MakeUser("bob")), user);
+  EXPECT_GT(*store().InsertCredential(MakeCredential(user, std::string(64, 'b'))), cred);
+  EXPECT_GT(*store().AppendAudit(MakeAudit(101, "bob", "")), seq);
+}
+
+TEST_P(StoreConformanceTest, ConcurrentAuditAppendsGetDistinctSeqs) {
+  constexpr int kThreads = 4;
+  constexpr int kRows = 50;
+  std::vector<std::thread> threads;
+  std::atomic<bool> failed{false};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kRows; ++i) {
+        if (!store().AppendAudit(MakeAudit(i, "actor" + std::to_string(t), "x")).ok()) {
+          failed = true;
+        }
+        (void)Audit(store(), 0, 5, "actor" + std::to_string((t + 1) % kThreads));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ASSERT_FALSE(failed);
+  auto all = Audit(store());
+  ASSERT_EQ(all.size(), size_t{kThreads * kRows});
+  for (size_t i = 1; i < all.size(); ++i) EXPECT_GT(all[i].seq, all[i - 1].seq);
+  for (int t = 0; t < kThreads; ++t) {
+    EXPECT_EQ(Audit(store(), 0, 0, "actor" + std::to_string(t)).size(), size_t{kRows});
+  }
+}
+
 // Further backends register here: add their name to the list and a case to SetUp().
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformanceTest, ::testing::Values("memory", "sqlite"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
@@ -1134,7 +1363,7 @@ TEST_F(SqliteStoreTest, MigratesVersion2File) {
   {
     auto store = OpenOrDie();
     ASSERT_NE(store, nullptr);
-    EXPECT_EQ(*store->QueryForTesting("PRAGMA user_version"), "3");
+    EXPECT_EQ(*store->QueryForTesting("PRAGMA user_version"), std::to_string(kSchemaVersion));
     EXPECT_EQ(**store->GetPark(), (model::Park{"园区", "辽宁", "Asia/Shanghai", "northeast", 30}));
     auto enterprises = *store->ListEnterprises();
     ASSERT_EQ(enterprises.size(), 1u);
@@ -1163,6 +1392,88 @@ TEST_F(SqliteStoreTest, MigratesVersion2File) {
   ASSERT_TRUE(fresh.ok());
   EXPECT_EQ(Schema(*migrated), Schema(**fresh));
   EXPECT_THAT(Schema(**fresh), HasSubstr("enterprise_data_by_key"));
+}
+
+// Migration 3 -> 4 adds users, credentials and the audit log; everything of version 3 stays.
+TEST_F(SqliteStoreTest, MigratesVersion3File) {
+  ASSERT_TRUE(CreateSqliteAtVersionForTesting(path_, 3).ok());
+  ASSERT_TRUE(ExecSqliteForTesting(path_, R"sql(
+      INSERT INTO park (id, name, province, time_zone, grid_region, raw_retention_days)
+        VALUES (1, '园区', '辽宁', 'Asia/Shanghai', 'northeast', 30);
+      INSERT INTO zones (code, name, officer, officer_contact) VALUES ('Z01', '第一网格', '王', '');
+      INSERT INTO chunks (series_id, day, resolution_s, data, count, sum, flagged, suspect_zero)
+        VALUES (1, 19000, 0, x'0102', 96, 1234.5, 2, 3);
+      INSERT INTO enterprise_data (enterprise_code, indicator, item, year, month, value, unit,
+                                   source, note, recorded_s, deleted)
+        VALUES ('91210100MA0000001X', 'revenue', '', 2025, 3, 12.5, '10k CNY', 'csv', '', 7, 0);
+      INSERT INTO settings (key, value) VALUES ('demo', 'yes');
+      INSERT INTO meta (key, value) VALUES ('log_flushed_upto', '9');
+  )sql")
+                  .ok());
+  int64_t user = 0;
+  {
+    auto store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(*store->QueryForTesting("PRAGMA user_version"), "4");
+    EXPECT_EQ(*store->QueryForTesting("SELECT value FROM meta WHERE key = 'schema_version'"), "4");
+    EXPECT_EQ(**store->GetPark(), (model::Park{"园区", "辽宁", "Asia/Shanghai", "northeast", 30}));
+    auto zones = *store->ListZones();
+    ASSERT_EQ(zones.size(), 1u);
+    EXPECT_EQ(zones[0].name, "第一网格");
+    EXPECT_THAT(Chunks(*store, 1, 0, 100000),
+                ElementsAre(Chunk{1, 19000, 0, std::string("\x01\x02", 2), 96, 1234.5, 2, 3}));
+    auto data = EnterpriseData(*store);
+    ASSERT_EQ(data.size(), 1u);
+    EXPECT_EQ(data[0].value, 12.5);
+    EXPECT_EQ(**store->GetSetting("demo"), "yes");
+    EXPECT_EQ(Append(*store, {"next"}), 10);
+
+    // The new tables work on the migrated file.
+    EXPECT_THAT(*store->ListUsers(), IsEmpty());
+    user = *store->InsertUser(MakeUser("alice", "admin"));
+    EXPECT_EQ(store->InsertUser(MakeUser("Alice")).error().code(), StatusCode::kAlreadyExists);
+    ASSERT_TRUE(store->InsertCredential(MakeCredential(user, std::string(64, 'a'))).ok());
+    EXPECT_EQ(*store->AppendAudit(MakeAudit(1, "alice", "user alice")), 1);
+  }
+  auto migrated = OpenOrDie();
+  ASSERT_NE(migrated, nullptr);
+  EXPECT_EQ(**migrated->FindUser("ALICE"), WithId(MakeUser("alice", "admin"), user));
+  EXPECT_EQ(Audit(*migrated).size(), 1u);
+  EXPECT_EQ(EnterpriseData(*migrated).size(), 1u);
+  auto fresh = SqliteStore::Open(dir_ + "/fresh.zpdb");
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(Schema(*migrated), Schema(**fresh));
+  EXPECT_THAT(Schema(**fresh), HasSubstr("users_by_name"));
+  EXPECT_THAT(Schema(**fresh), HasSubstr("credentials_by_secret"));
+  EXPECT_THAT(Schema(**fresh), HasSubstr("audit_log_no_delete"));
+}
+
+// The audit log refuses UPDATE and DELETE even from a plain connection; inserts still work.
+TEST_F(SqliteStoreTest, AuditLogIsAppendOnly) {
+  {
+    auto store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->AppendAudit(MakeAudit(1, "alice", "meter M1")).ok());
+    ASSERT_TRUE(store->AppendAudit(MakeAudit(2, "bob", "meter M2")).ok());
+    auto update = store->QueryForTesting("UPDATE audit_log SET actor = 'mallory'");
+    ASSERT_FALSE(update.ok());
+    EXPECT_THAT(update.error().message(), HasSubstr("audit_log is append-only"));
+    auto remove = store->QueryForTesting("DELETE FROM audit_log WHERE seq = 1");
+    ASSERT_FALSE(remove.ok());
+    EXPECT_THAT(remove.error().message(), HasSubstr("audit_log is append-only"));
+  }
+  Status update = ExecSqliteForTesting(path_, "UPDATE audit_log SET status = 500 WHERE seq = 2");
+  EXPECT_FALSE(update.ok());
+  EXPECT_THAT(update.message(), HasSubstr("append-only"));
+  EXPECT_FALSE(ExecSqliteForTesting(path_, "DELETE FROM audit_log").ok());
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  auto rows = Audit(*store);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].actor, "alice");
+  EXPECT_EQ(rows[1].status, 200);
+  // The seq after the last row, never a reused one.
+  EXPECT_EQ(*store->AppendAudit(MakeAudit(3, "carol", "")), 3);
 }
 
 // A v1 file whose log was flushed empty: the sequence continues after the last seq it handed out.
@@ -1218,12 +1529,12 @@ TEST_F(SqliteStoreTest, MigrationInterruptedAfterWritingSegmentsRunsAgain) {
 
 TEST_F(SqliteStoreTest, RefusesNewerSchema) {
   ASSERT_TRUE(OpenStore("sqlite:" + path_).ok());
-  ASSERT_TRUE(ExecSqliteForTesting(path_, "PRAGMA user_version = 4").ok());
+  ASSERT_TRUE(ExecSqliteForTesting(path_, "PRAGMA user_version = 5").ok());
   auto opened = OpenStore("sqlite:" + path_);
   ASSERT_FALSE(opened.ok());
   EXPECT_EQ(opened.error().code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(opened.error().message(),
-            "database written by a newer zeropark (schema 4, this build knows 3)");
+            "database written by a newer zeropark (schema 5, this build knows 4)");
 }
 
 TEST_F(SqliteStoreTest, RefusesForeignDatabase) {

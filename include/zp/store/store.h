@@ -24,7 +24,7 @@
 
 namespace zp::store {
 
-inline constexpr int32_t kSchemaVersion = 3;
+inline constexpr int32_t kSchemaVersion = 4;
 
 // One series-day. `data` is a tsdb chunk (empty when only a rollup exists, e.g. a cumulative
 // meter's day whose closing reading arrived but whose own readings did not).
@@ -64,6 +64,51 @@ struct FlushBatch {
   std::vector<MonthSum> months;         // upserted by (series_id, month)
   std::vector<Correction> corrections;  // appended
   int64_t log_truncate_upto = 0;        // log entries with seq <= this are flushed (0: none)
+};
+
+// Accounts (see zp/auth/auth.h). Secrets are kept only as hashes.
+struct UserRow {
+  int64_t id = 0;
+  std::string username;  // unique, compared case-insensitively (stored lower-case)
+  std::string display_name;
+  std::string role;           // "admin", "analyst", "officer", "enterprise", "auditor", "device"
+  std::string password_hash;  // Argon2id string; empty for device users
+  std::string enterprise_code;
+  std::string zones;  // comma-separated zone codes
+  bool disabled = false;
+  int64_t created_s = 0;
+  bool operator==(const UserRow&) const = default;
+};
+
+struct CredentialRow {
+  int64_t id = 0;
+  int64_t user_id = 0;
+  std::string kind;         // "session", "api", "device", "setup"
+  std::string secret_hash;  // hex SHA-256 of the secret; unique
+  std::string csrf_hash;    // sessions: hex SHA-256 of the CSRF secret
+  std::string name;
+  std::string meters;  // device tokens: comma-separated meter codes
+  int64_t created_s = 0;
+  int64_t expires_s = 0;  // 0 = never
+  bool revoked = false;
+  int64_t last_used_s = 0;
+  bool operator==(const CredentialRow&) const = default;
+};
+
+// One entry of the append-only audit log: who did what, when, to what, with the state before and
+// after (JSON, empty when not applicable).
+struct AuditRow {
+  int64_t seq = 0;  // assigned by the store, increasing
+  int64_t ts_s = 0;
+  std::string actor;  // user name ("-" for anonymous, "system" for the server itself)
+  std::string role;
+  std::string action;  // e.g. "PUT /api/v1/meters/{code}"
+  std::string target;  // e.g. "meter E001.EL.MAIN"
+  std::string before_json;
+  std::string after_json;
+  std::string remote;  // client address, or "cli"
+  int32_t status = 0;  // HTTP status of the outcome (0 for CLI)
+  bool operator==(const AuditRow&) const = default;
 };
 
 class Store {
@@ -132,6 +177,29 @@ class Store {
                                  std::vector<Correction>* out) = 0;
 
   virtual Status Commit(const FlushBatch& batch) = 0;
+
+  // --- accounts. Insert* return the new id (ids are never reused); AlreadyExists for a taken
+  // user name (compared case-insensitively, ASCII) or secret hash.
+  virtual Result<int64_t> InsertUser(const UserRow& u) = 0;
+  // Every field but id, by id; NotFound when absent, AlreadyExists when renamed to a taken name.
+  virtual Status UpdateUser(const UserRow& u) = 0;
+  virtual Result<std::vector<UserRow>> ListUsers() = 0;  // ascending by id
+  virtual Result<std::optional<UserRow>> GetUser(int64_t id) = 0;
+  virtual Result<std::optional<UserRow>> FindUser(std::string_view username) = 0;  // any case
+  virtual Result<int64_t> InsertCredential(const CredentialRow& c) = 0;
+  virtual Result<std::optional<CredentialRow>> FindCredential(std::string_view secret_hash) = 0;
+  // Ascending by id.
+  virtual Result<std::vector<CredentialRow>> ListCredentials(int64_t user_id) = 0;  // 0 = all
+  // Sets revoked (and/or last_used_s, when > the stored value) of one credential by id.
+  // `revoked` false leaves the flag as it is: a revocation is never undone. NotFound when absent.
+  virtual Status UpdateCredential(int64_t id, bool revoked, int64_t last_used_s) = 0;
+  // Append-only: rows are never updated or deleted (the SQLite backend refuses it by trigger).
+  virtual Result<int64_t> AppendAudit(const AuditRow& row) = 0;
+  // Rows with from_seq <= seq, ascending, at most `limit` (<= 0: all), whose actor equals
+  // `actor` and whose target starts with `target_prefix` (bytes); empty ones match all.
+  virtual Status ReadAudit(int64_t from_seq, int64_t limit, std::string_view actor,
+                           std::string_view target_prefix,
+                           const std::function<void(const AuditRow&)>& fn) = 0;
 
   // --- enterprise data (economic figures, product output, process CO2, manual green supply).
   // Append-only: AppendEnterpriseData assigns increasing seq numbers (returned: the last one) and

@@ -158,6 +158,15 @@ struct MemoryData {
   // Every version of enterprise data, ascending by seq.
   std::vector<model::EnterpriseDatum> enterprise_data;
   int64_t last_enterprise_seq = 0;
+  // Accounts: users by id and by lower-cased name, credentials by id and by secret hash, the
+  // audit log in seq order (seq = index + 1).
+  std::map<int64_t, UserRow> users;
+  std::map<std::string, int64_t, std::less<>> user_by_name;
+  int64_t last_user_id = 0;
+  std::map<int64_t, CredentialRow> credentials;
+  std::map<std::string, int64_t, std::less<>> credential_by_hash;
+  int64_t last_credential_id = 0;
+  std::vector<AuditRow> audit;
 };
 
 namespace {
@@ -455,6 +464,134 @@ Status MemoryStore::Commit(const FlushBatch& batch) {
   }
   if (batch.log_truncate_upto > 0) {
     data_->log.erase(data_->log.begin(), data_->log.upper_bound(batch.log_truncate_upto));
+  }
+  return Status::OK();
+}
+
+// ---- accounts.
+
+namespace {
+// The SQLite schema's lower(): ASCII only.
+std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+}  // namespace
+
+Result<int64_t> MemoryStore::InsertUser(const UserRow& u) {
+  std::unique_lock lock(data_->mu);
+  std::string key = AsciiLower(u.username);
+  if (data_->user_by_name.count(key) != 0) {
+    return AlreadyExistsError(fmt::format("user '{}' already exists", u.username));
+  }
+  UserRow& row = data_->users[++data_->last_user_id];
+  row = u;
+  row.id = data_->last_user_id;
+  data_->user_by_name.emplace(std::move(key), row.id);
+  return row.id;
+}
+
+Status MemoryStore::UpdateUser(const UserRow& u) {
+  std::unique_lock lock(data_->mu);
+  auto it = data_->users.find(u.id);
+  if (it == data_->users.end()) return NotFoundError(fmt::format("user {} not found", u.id));
+  std::string old_key = AsciiLower(it->second.username);
+  std::string new_key = AsciiLower(u.username);
+  if (new_key != old_key) {
+    if (data_->user_by_name.count(new_key) != 0) {
+      return AlreadyExistsError(fmt::format("user '{}' already exists", u.username));
+    }
+    data_->user_by_name.erase(old_key);
+    data_->user_by_name.emplace(std::move(new_key), u.id);
+  }
+  it->second = u;
+  return Status::OK();
+}
+
+Result<std::vector<UserRow>> MemoryStore::ListUsers() {
+  std::shared_lock lock(data_->mu);
+  std::vector<UserRow> out;
+  out.reserve(data_->users.size());
+  for (const auto& [id, row] : data_->users) out.push_back(row);
+  return out;
+}
+
+Result<std::optional<UserRow>> MemoryStore::GetUser(int64_t id) {
+  std::shared_lock lock(data_->mu);
+  auto it = data_->users.find(id);
+  if (it == data_->users.end()) return std::optional<UserRow>();
+  return std::optional<UserRow>(it->second);
+}
+
+Result<std::optional<UserRow>> MemoryStore::FindUser(std::string_view username) {
+  std::shared_lock lock(data_->mu);
+  auto it = data_->user_by_name.find(AsciiLower(username));
+  if (it == data_->user_by_name.end()) return std::optional<UserRow>();
+  return std::optional<UserRow>(data_->users.at(it->second));
+}
+
+Result<int64_t> MemoryStore::InsertCredential(const CredentialRow& c) {
+  std::unique_lock lock(data_->mu);
+  if (data_->credential_by_hash.count(c.secret_hash) != 0) {
+    return AlreadyExistsError("credential with this secret hash already exists");
+  }
+  CredentialRow& row = data_->credentials[++data_->last_credential_id];
+  row = c;
+  row.id = data_->last_credential_id;
+  data_->credential_by_hash.emplace(row.secret_hash, row.id);
+  return row.id;
+}
+
+Result<std::optional<CredentialRow>> MemoryStore::FindCredential(std::string_view secret_hash) {
+  std::shared_lock lock(data_->mu);
+  auto it = data_->credential_by_hash.find(secret_hash);
+  if (it == data_->credential_by_hash.end()) return std::optional<CredentialRow>();
+  return std::optional<CredentialRow>(data_->credentials.at(it->second));
+}
+
+Result<std::vector<CredentialRow>> MemoryStore::ListCredentials(int64_t user_id) {
+  std::shared_lock lock(data_->mu);
+  std::vector<CredentialRow> out;
+  for (const auto& [id, row] : data_->credentials) {
+    if (user_id == 0 || row.user_id == user_id) out.push_back(row);
+  }
+  return out;
+}
+
+Status MemoryStore::UpdateCredential(int64_t id, bool revoked, int64_t last_used_s) {
+  std::unique_lock lock(data_->mu);
+  auto it = data_->credentials.find(id);
+  if (it == data_->credentials.end()) {
+    return NotFoundError(fmt::format("credential {} not found", id));
+  }
+  if (revoked) it->second.revoked = true;
+  it->second.last_used_s = std::max(it->second.last_used_s, last_used_s);
+  return Status::OK();
+}
+
+Result<int64_t> MemoryStore::AppendAudit(const AuditRow& row) {
+  std::unique_lock lock(data_->mu);
+  AuditRow& stored = data_->audit.emplace_back(row);
+  stored.seq = static_cast<int64_t>(data_->audit.size());
+  return stored.seq;
+}
+
+Status MemoryStore::ReadAudit(int64_t from_seq, int64_t limit, std::string_view actor,
+                              std::string_view target_prefix,
+                              const std::function<void(const AuditRow&)>& fn) {
+  std::shared_lock lock(data_->mu);
+  const auto& audit = data_->audit;
+  int64_t emitted = 0;
+  for (size_t i = static_cast<size_t>(std::max<int64_t>(from_seq, 1) - 1);
+       i < audit.size() && (limit <= 0 || emitted < limit); ++i) {
+    const AuditRow& row = audit[i];
+    if ((actor.empty() || row.actor == actor) && row.target.starts_with(target_prefix)) {
+      fn(row);
+      ++emitted;
+    }
   }
   return Status::OK();
 }

@@ -71,6 +71,20 @@ class MemoryStore final : public Store {
 
   Status Commit(const FlushBatch& batch) override;
 
+  Result<int64_t> InsertUser(const UserRow& u) override;
+  Status UpdateUser(const UserRow& u) override;
+  Result<std::vector<UserRow>> ListUsers() override;
+  Result<std::optional<UserRow>> GetUser(int64_t id) override;
+  Result<std::optional<UserRow>> FindUser(std::string_view username) override;
+  Result<int64_t> InsertCredential(const CredentialRow& c) override;
+  Result<std::optional<CredentialRow>> FindCredential(std::string_view secret_hash) override;
+  Result<std::vector<CredentialRow>> ListCredentials(int64_t user_id) override;
+  Status UpdateCredential(int64_t id, bool revoked, int64_t last_used_s) override;
+  Result<int64_t> AppendAudit(const AuditRow& row) override;
+  Status ReadAudit(int64_t from_seq, int64_t limit, std::string_view actor,
+                   std::string_view target_prefix,
+                   const std::function<void(const AuditRow&)>& fn) override;
+
   Result<int64_t> AppendEnterpriseData(std::span<const model::EnterpriseDatum> rows) override;
   Status ReadEnterpriseData(std::string_view enterprise_code, std::string_view indicator,
                             const std::function<void(const model::EnterpriseDatum&)>& fn) override;

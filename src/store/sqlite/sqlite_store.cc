@@ -39,6 +39,9 @@ constexpr char kMigrationV2Sql[] =
 constexpr char kMigrationV3Sql[] =
 #include "sqlite/migration_v3.sql.inc"
     ;
+constexpr char kMigrationV4Sql[] =
+#include "sqlite/migration_v4.sql.inc"
+    ;
 
 // Migration 1 -> 2, C++ half, run before its SQL: moves the rows of v1's ingest_log table into a
 // log segment and records how far the log was flushed.
@@ -53,7 +56,8 @@ struct Migration {
 // Migration i takes a database from version i to i + 1 (version 0: empty file).
 constexpr Migration kMigrations[] = {{1, kSchemaV1Sql, nullptr},
                                      {2, kMigrationV2Sql, MoveV1LogToSegments},
-                                     {3, kMigrationV3Sql, nullptr}};
+                                     {3, kMigrationV3Sql, nullptr},
+                                     {4, kMigrationV4Sql, nullptr}};
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration per schema version");
 
 Status ErrorFromSqlite(sqlite3* db, int rc, std::string_view what) {
@@ -392,6 +396,54 @@ constexpr char kSqlEnterpriseDataOfIndicator[] =
     "SELECT seq, enterprise_code, indicator, item, year, month, value, unit, source, note, "
     "recorded_s, deleted FROM enterprise_data "
     "WHERE indicator = ?1 ORDER BY seq";
+
+// Accounts. Users are found by name through the expression index users_by_name, so the lookup
+// compares lower(username) with an already lower-cased name; credentials by the unique
+// secret_hash index. An update never clears `revoked` and never lowers `last_used_s`.
+constexpr char kSqlInsertUser[] =
+    "INSERT INTO users (username, display_name, role, password_hash, enterprise_code, zones, "
+    "disabled, created_s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+constexpr char kSqlUpdateUser[] =
+    "UPDATE users SET username = ?1, display_name = ?2, role = ?3, password_hash = ?4, "
+    "enterprise_code = ?5, zones = ?6, disabled = ?7, created_s = ?8 WHERE id = ?9";
+constexpr char kSqlListUsers[] =
+    "SELECT id, username, display_name, role, password_hash, enterprise_code, zones, disabled, "
+    "created_s FROM users ORDER BY id";
+constexpr char kSqlGetUser[] =
+    "SELECT id, username, display_name, role, password_hash, enterprise_code, zones, disabled, "
+    "created_s FROM users WHERE id = ?1";
+constexpr char kSqlFindUser[] =
+    "SELECT id, username, display_name, role, password_hash, enterprise_code, zones, disabled, "
+    "created_s FROM users WHERE lower(username) = ?1";
+constexpr char kSqlInsertCredential[] =
+    "INSERT INTO credentials (user_id, kind, secret_hash, csrf_hash, name, meters, created_s, "
+    "expires_s, revoked, last_used_s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+constexpr char kSqlFindCredential[] =
+    "SELECT id, user_id, kind, secret_hash, csrf_hash, name, meters, created_s, expires_s, "
+    "revoked, last_used_s FROM credentials WHERE secret_hash = ?1";
+constexpr char kSqlListCredentialsAll[] =
+    "SELECT id, user_id, kind, secret_hash, csrf_hash, name, meters, created_s, expires_s, "
+    "revoked, last_used_s FROM credentials ORDER BY id";
+constexpr char kSqlListCredentialsOfUser[] =
+    "SELECT id, user_id, kind, secret_hash, csrf_hash, name, meters, created_s, expires_s, "
+    "revoked, last_used_s FROM credentials WHERE user_id = ?1 ORDER BY id";
+constexpr char kSqlUpdateCredential[] =
+    "UPDATE credentials SET revoked = max(revoked, ?2), last_used_s = max(last_used_s, ?3) "
+    "WHERE id = ?1";
+// The audit log: appended, read in seq order from a seq; the actor filter walks
+// audit_log_by_actor (whose entries are in rowid = seq order per actor). The target prefix is
+// compared as bytes.
+constexpr char kSqlAppendAudit[] =
+    "INSERT INTO audit_log (ts_s, actor, role, action, target, before_json, after_json, remote, "
+    "status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+constexpr char kSqlReadAudit[] =
+    "SELECT seq, ts_s, actor, role, action, target, before_json, after_json, remote, status "
+    "FROM audit_log WHERE seq >= ?1 AND (?3 = '' OR substr(CAST(target AS BLOB), 1, "
+    "length(CAST(?3 AS BLOB))) = CAST(?3 AS BLOB)) ORDER BY seq LIMIT ?4";
+constexpr char kSqlReadAuditOfActor[] =
+    "SELECT seq, ts_s, actor, role, action, target, before_json, after_json, remote, status "
+    "FROM audit_log WHERE actor = ?2 AND seq >= ?1 AND (?3 = '' OR substr(CAST(target AS BLOB), "
+    "1, length(CAST(?3 AS BLOB))) = CAST(?3 AS BLOB)) ORDER BY seq LIMIT ?4";
 
 // ---- registry row mapping.
 
@@ -1248,6 +1300,213 @@ Status SqliteStore::Commit(const FlushBatch& batch) {
     log_->MarkFlushed(log_upto);
     ShrinkWal();
   }
+  return Status::OK();
+}
+
+// ---- accounts.
+
+namespace {
+
+void BindUser(Stmt& s, const UserRow& u) {
+  s.Text(1, u.username)
+      .Text(2, u.display_name)
+      .Text(3, u.role)
+      .Text(4, u.password_hash)
+      .Text(5, u.enterprise_code)
+      .Text(6, u.zones)
+      .Int(7, u.disabled ? 1 : 0)
+      .Int(8, u.created_s);
+}
+
+UserRow UserFromRow(Stmt& s) {
+  UserRow u;
+  u.id = s.ColInt(0);
+  u.username = s.ColText(1);
+  u.display_name = s.ColText(2);
+  u.role = s.ColText(3);
+  u.password_hash = s.ColText(4);
+  u.enterprise_code = s.ColText(5);
+  u.zones = s.ColText(6);
+  u.disabled = s.ColInt(7) != 0;
+  u.created_s = s.ColInt(8);
+  return u;
+}
+
+CredentialRow CredentialFromRow(Stmt& s) {
+  CredentialRow c;
+  c.id = s.ColInt(0);
+  c.user_id = s.ColInt(1);
+  c.kind = s.ColText(2);
+  c.secret_hash = s.ColText(3);
+  c.csrf_hash = s.ColText(4);
+  c.name = s.ColText(5);
+  c.meters = s.ColText(6);
+  c.created_s = s.ColInt(7);
+  c.expires_s = s.ColInt(8);
+  c.revoked = s.ColInt(9) != 0;
+  c.last_used_s = s.ColInt(10);
+  return c;
+}
+
+std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// The one row `sql` (bound by `bind`) returns, or nullopt.
+template <typename Row>
+Result<std::optional<Row>> QueryOne(Conn& conn, const char* sql,
+                                    const std::function<void(Stmt&)>& bind, Row (*from_row)(Stmt&),
+                                    std::string_view what) {
+  std::lock_guard lock(conn.mu());
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(conn, sql));
+  bind(stmt);
+  int rc = stmt.Step();
+  if (rc == SQLITE_DONE) return std::optional<Row>();
+  if (rc != SQLITE_ROW) return stmt.Error(rc, what);
+  return std::optional<Row>(from_row(stmt));
+}
+
+}  // namespace
+
+Result<int64_t> SqliteStore::InsertUser(const UserRow& u) {
+  std::lock_guard lock(writer_->mu());
+  return InsertRow(*writer_, kSqlInsertUser, "user", u.username, [&](Stmt& s) { BindUser(s, u); });
+}
+
+Status SqliteStore::UpdateUser(const UserRow& u) {
+  std::lock_guard lock(writer_->mu());
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(*writer_, kSqlUpdateUser));
+  BindUser(stmt, u);
+  stmt.Int(9, u.id);
+  int rc = stmt.Step();
+  if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+    return AlreadyExistsError(fmt::format("user '{}' already exists", u.username));
+  }
+  if (rc != SQLITE_DONE) return stmt.Error(rc, fmt::format("update user {}", u.id));
+  if (sqlite3_changes(writer_->db()) == 0) {
+    return NotFoundError(fmt::format("user {} not found", u.id));
+  }
+  return Status::OK();
+}
+
+Result<std::vector<UserRow>> SqliteStore::ListUsers() {
+  Conn& conn = reader();
+  std::lock_guard lock(conn.mu());
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(conn, kSqlListUsers));
+  std::vector<UserRow> out;
+  int rc;
+  while ((rc = stmt.Step()) == SQLITE_ROW) out.push_back(UserFromRow(stmt));
+  if (rc != SQLITE_DONE) return stmt.Error(rc, "list users");
+  return out;
+}
+
+Result<std::optional<UserRow>> SqliteStore::GetUser(int64_t id) {
+  return QueryOne<UserRow>(
+      reader(), kSqlGetUser, [&](Stmt& s) { s.Int(1, id); }, UserFromRow, "read user");
+}
+
+Result<std::optional<UserRow>> SqliteStore::FindUser(std::string_view username) {
+  std::string lower = AsciiLower(username);
+  return QueryOne<UserRow>(
+      reader(), kSqlFindUser, [&](Stmt& s) { s.Text(1, lower); }, UserFromRow, "find user");
+}
+
+Result<int64_t> SqliteStore::InsertCredential(const CredentialRow& c) {
+  std::lock_guard lock(writer_->mu());
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(*writer_, kSqlInsertCredential));
+  stmt.Int(1, c.user_id)
+      .Text(2, c.kind)
+      .Text(3, c.secret_hash)
+      .Text(4, c.csrf_hash)
+      .Text(5, c.name)
+      .Text(6, c.meters)
+      .Int(7, c.created_s)
+      .Int(8, c.expires_s)
+      .Int(9, c.revoked ? 1 : 0)
+      .Int(10, c.last_used_s);
+  int rc = stmt.Step();
+  if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+    return AlreadyExistsError("credential with this secret hash already exists");
+  }
+  if (rc != SQLITE_DONE) return stmt.Error(rc, "insert credential");
+  return static_cast<int64_t>(sqlite3_last_insert_rowid(writer_->db()));
+}
+
+Result<std::optional<CredentialRow>> SqliteStore::FindCredential(std::string_view secret_hash) {
+  return QueryOne<CredentialRow>(
+      reader(), kSqlFindCredential, [&](Stmt& s) { s.Text(1, secret_hash); }, CredentialFromRow,
+      "find credential");
+}
+
+Result<std::vector<CredentialRow>> SqliteStore::ListCredentials(int64_t user_id) {
+  Conn& conn = reader();
+  std::lock_guard lock(conn.mu());
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(conn, user_id == 0 ? kSqlListCredentialsAll
+                                                               : kSqlListCredentialsOfUser));
+  if (user_id != 0) stmt.Int(1, user_id);
+  std::vector<CredentialRow> out;
+  int rc;
+  while ((rc = stmt.Step()) == SQLITE_ROW) out.push_back(CredentialFromRow(stmt));
+  if (rc != SQLITE_DONE) return stmt.Error(rc, "list credentials");
+  return out;
+}
+
+Status SqliteStore::UpdateCredential(int64_t id, bool revoked, int64_t last_used_s) {
+  std::lock_guard lock(writer_->mu());
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(*writer_, kSqlUpdateCredential));
+  stmt.Int(1, id).Int(2, revoked ? 1 : 0).Int(3, last_used_s);
+  ZP_RETURN_IF_ERROR(stmt.Run(fmt::format("update credential {}", id)));
+  if (sqlite3_changes(writer_->db()) == 0) {
+    return NotFoundError(fmt::format("credential {} not found", id));
+  }
+  return Status::OK();
+}
+
+Result<int64_t> SqliteStore::AppendAudit(const AuditRow& row) {
+  std::lock_guard lock(writer_->mu());
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(*writer_, kSqlAppendAudit));
+  stmt.Int(1, row.ts_s)
+      .Text(2, row.actor)
+      .Text(3, row.role)
+      .Text(4, row.action)
+      .Text(5, row.target)
+      .Text(6, row.before_json)
+      .Text(7, row.after_json)
+      .Text(8, row.remote)
+      .Int(9, row.status);
+  int rc = stmt.Step();
+  if (rc != SQLITE_DONE) return stmt.Error(rc, "append audit log");
+  return static_cast<int64_t>(sqlite3_last_insert_rowid(writer_->db()));
+}
+
+Status SqliteStore::ReadAudit(int64_t from_seq, int64_t limit, std::string_view actor,
+                              std::string_view target_prefix,
+                              const std::function<void(const AuditRow&)>& fn) {
+  Conn& conn = reader();
+  std::lock_guard lock(conn.mu());
+  ZP_ASSIGN_OR_RETURN(Stmt stmt,
+                      Stmt::Make(conn, actor.empty() ? kSqlReadAudit : kSqlReadAuditOfActor));
+  stmt.Int(1, from_seq).Text(2, actor).Text(3, target_prefix).Int(4, limit > 0 ? limit : -1);
+  AuditRow row;
+  int rc;
+  while ((rc = stmt.Step()) == SQLITE_ROW) {
+    row.seq = stmt.ColInt(0);
+    row.ts_s = stmt.ColInt(1);
+    row.actor = stmt.ColText(2);
+    row.role = stmt.ColText(3);
+    row.action = stmt.ColText(4);
+    row.target = stmt.ColText(5);
+    row.before_json = stmt.ColText(6);
+    row.after_json = stmt.ColText(7);
+    row.remote = stmt.ColText(8);
+    row.status = stmt.ColInt32(9);
+    fn(row);
+  }
+  if (rc != SQLITE_DONE) return stmt.Error(rc, "read audit log");
   return Status::OK();
 }
 
