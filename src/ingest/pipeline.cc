@@ -59,11 +59,20 @@ Result<IngestReport> Ingest(engine::Engine& engine, const std::vector<ParsedRead
   good.reserve(parsed.size());
   UnitCache units_cache;
   const engine::MeterRef* last = nullptr;
+  const engine::MeterRef* last_refused = nullptr;
   for (const ParsedReading& r : parsed) {
     const engine::MeterRef* m = (last && last->code == r.meter) ? last : index->Find(r.meter);
     if (!m) {
       report.errors.push_back({r.line, "unknown meter '" + r.meter + "'"});
       continue;
+    }
+    if (options.allow_meter && m != last) {
+      if (m == last_refused || !options.allow_meter(m->code)) {
+        last_refused = m;
+        report.errors.push_back(
+            {r.line, "meter " + r.meter + " is not writable by this account / 无权写入该表计"});
+        continue;
+      }
     }
     last = m;
     if (m->kind == model::MeterKind::kVirtual) {

@@ -49,7 +49,8 @@ std::vector<std::string> RouteLabels(const std::vector<Route>& routes) {
 }
 
 std::string Source(const HttpRequest& r) {
-  return fmt::format("{} {} from {}", r.method, r.path,
+  return fmt::format("{} {} by {} from {}", r.method, r.path,
+                     r.scope != nullptr && !r.scope->actor.empty() ? r.scope->actor : "-",
                      r.remote_addr.empty() ? "unknown" : r.remote_addr);
 }
 
@@ -59,6 +60,7 @@ Api::Api(engine::Engine& engine, ApiOptions options)
     : engine_(engine),
       options_(options),
       accounting_(engine),
+      auth_(engine.store()),
       router_(BuildRoutes()),
       metrics_(RouteLabels(router_.routes())),
       openapi_json_(BuildOpenApi(router_.routes(), Version())) {}
@@ -91,9 +93,23 @@ HttpResponse Api::Handle(HttpRequest& request, int* route) {
     *route = index;
     const Route& matched = router_.routes()[static_cast<size_t>(index)];
     if (Status s = Router::CheckQuery(matched, request); !s.ok()) return ErrorResponse(s);
+    RequestScope scope;
+    std::optional<auth::Principal> principal;
+    const bool write = request.method != "GET" && request.method != "HEAD";
+    if (std::optional<HttpResponse> refused = Authorize(matched, request, &scope, &principal)) {
+      if (write) Audit(matched, request, scope, "", *refused);
+      return *refused;
+    }
+    request.scope = &scope;
+    std::string before;
+    if (write && matched.audit_state) before = matched.audit_state(request);
     HttpResponse response = matched.handler(request);
-    // Any write may change what the accounts are computed from.
-    if (request.method != "GET" && request.method != "HEAD") accounting_.Invalidate();
+    if (write) {
+      Audit(matched, request, scope, std::move(before), response);
+      // Any write may change what the accounts are computed from.
+      accounting_.Invalidate();
+    }
+    request.scope = nullptr;
     return response;
   } catch (const std::exception& e) {
     LogError("{} {}: unhandled exception: {}", request.method, request.path, e.what());
@@ -179,7 +195,9 @@ HttpResponse Api::Landing(const HttpRequest& r) {
   info.version = std::string(Version());
   info.backend = std::string(engine_.store().backend());
   info.routes = &router_.routes();
-  const Examples ex = FindExamples();
+  // Example links name enterprises and meters: only for callers who may see the whole park.
+  const bool examples = r.scope != nullptr && !r.scope->actor.empty() && !r.scope->restricted;
+  const Examples ex = examples ? FindExamples() : Examples{};
   info.example_meter = ex.meter;
   info.example_enterprise = ex.enterprise;
   info.example_zone = ex.zone;
@@ -256,6 +274,7 @@ HttpResponse Api::WriteLineProtocol(const HttpRequest& r) {
 
   ingest::IngestOptions ingest_options;
   ingest_options.mode = ingest::BatchMode::kKeepGood;
+  ingest_options.allow_meter = AllowMeter(r);
   if (options_.now_s != 0) ingest_options.now_s = options_.now_s;
   Result<ingest::IngestReport> report =
       ingest::Ingest(engine_, parsed, std::move(errors), ingest_options, Source(r));
@@ -279,6 +298,7 @@ HttpResponse Api::WriteJson(const HttpRequest& r) {
   ingest::ParseJsonReadings(r.body, engine_.zone(), &parsed, &errors);
   ingest::IngestOptions ingest_options;
   ingest_options.mode = ingest::BatchMode::kAllOrNothing;
+  ingest_options.allow_meter = AllowMeter(r);
   if (options_.now_s != 0) ingest_options.now_s = options_.now_s;
   if (errors.empty() && parsed.empty()) {
     return ErrorResponse(InvalidArgumentError("no readings in the request body"));
@@ -307,6 +327,7 @@ HttpResponse Api::ImportReadingsCsv(const HttpRequest& r) {
   }
   CsvImportOptions options;
   options.source = Source(r);
+  options.allow_meter = AllowMeter(r);
   Result<CsvImportReport> report = ImportCsv(engine_, r.body, *mapping, options);
   if (!report.ok()) return ErrorResponse(report.error());
   const TimeZone& zone = engine_.zone();

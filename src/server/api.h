@@ -6,7 +6,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +16,7 @@
 #include "http.h"
 #include "metrics.h"
 #include "router.h"
+#include "zp/auth/auth.h"
 #include "zp/carbon/service.h"
 #include "zp/engine/engine.h"
 
@@ -22,6 +25,9 @@ namespace zp::server {
 struct ApiOptions {
   size_t max_body_bytes = size_t{64} << 20;
   int64_t now_s = 0;  // fixed clock for tests; 0 = system clock
+  // Session cookies carry the Secure attribute (browsers still send them to http://127.0.0.1 and
+  // http://localhost). Turn off only behind a plain-HTTP proxy on another host.
+  bool secure_cookies = true;
 };
 
 class Api {
@@ -37,7 +43,20 @@ class Api {
 
  private:
   std::vector<Route> BuildRoutes();
+  static void ApplyAccessRules(std::vector<Route>* routes);
   int64_t Now() const;
+
+  // Authentication and authorization (api_auth.cc).
+  Result<std::optional<auth::Principal>> Authenticate(const HttpRequest& r);
+  // nullopt when the request may proceed (with *scope filled and scope filters injected into the
+  // query), else the 401/403 response.
+  std::optional<HttpResponse> Authorize(const Route& route, HttpRequest& request,
+                                        RequestScope* scope,
+                                        std::optional<auth::Principal>* principal);
+  // Meter filter for the ingest pipeline of a restricted caller (empty: everything allowed).
+  std::function<bool(std::string_view)> AllowMeter(const HttpRequest& r);
+  void Audit(const Route& route, const HttpRequest& request, const RequestScope& scope,
+             std::string before, const HttpResponse& response);
 
   // Site.
   HttpResponse Landing(const HttpRequest& r);
@@ -80,6 +99,21 @@ class Api {
   HttpResponse Sums(const HttpRequest& r);
   HttpResponse Completeness(const HttpRequest& r);
   HttpResponse Corrections(const HttpRequest& r);
+  // Accounts.
+  HttpResponse Login(const HttpRequest& r);
+  HttpResponse Logout(const HttpRequest& r);
+  HttpResponse Me(const HttpRequest& r);
+  HttpResponse Setup(const HttpRequest& r);
+  HttpResponse ListMyTokens(const HttpRequest& r);
+  HttpResponse IssueMyToken(const HttpRequest& r);
+  HttpResponse RevokeMyToken(const HttpRequest& r);
+  HttpResponse ListUsers(const HttpRequest& r);
+  HttpResponse CreateUser(const HttpRequest& r);
+  HttpResponse UpdateUser(const HttpRequest& r);
+  HttpResponse IssueUserToken(const HttpRequest& r);
+  HttpResponse ListAllCredentials(const HttpRequest& r);
+  HttpResponse RevokeCredential(const HttpRequest& r);
+  HttpResponse AuditLog(const HttpRequest& r);
   // Accounting.
   HttpResponse EnergyReport(const HttpRequest& r);
   HttpResponse CarbonReport(const HttpRequest& r);
@@ -105,6 +139,7 @@ class Api {
   engine::Engine& engine_;
   ApiOptions options_;
   carbon::AccountingService accounting_;
+  auth::AuthService auth_;
   std::mutex examples_mutex_;
   Examples examples_;
   Router router_;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "api.h"
 #include "params.h"
@@ -283,13 +284,20 @@ HttpResponse Api::PutAccountingSettings(const HttpRequest& r) {
 // --- enterprise data.
 
 HttpResponse Api::ListEnterpriseData(const HttpRequest& r) {
-  std::string enterprise, indicator;
-  if (auto e = r.Query("enterprise")) enterprise = std::string(*e);
+  const std::vector<std::string> enterprises = r.QueryList("enterprise");
+  std::string indicator;
   if (auto i = r.Query("indicator")) indicator = std::string(*i);
   auto history = ParseBoolParam(r, "history", false);
   if (!history.ok()) return ErrorResponse(history.status());
-  auto rows = engine_.EnterpriseData(enterprise, indicator, *history);
+  auto rows = engine_.EnterpriseData(enterprises.size() == 1 ? enterprises[0] : std::string(),
+                                     indicator, *history);
   if (!rows.ok()) return ErrorResponse(rows.status());
+  if (enterprises.size() > 1) {
+    std::set<std::string, std::less<>> wanted(enterprises.begin(), enterprises.end());
+    std::erase_if(*rows, [&](const model::EnterpriseDatum& d) {
+      return wanted.count(d.enterprise_code) == 0;
+    });
+  }
   if (WantsCsv(r)) {
     HttpResponse resp;
     resp.content_type = "text/csv; charset=utf-8";
@@ -315,7 +323,9 @@ HttpResponse Api::ListEnterpriseData(const HttpRequest& r) {
 }
 
 HttpResponse Api::PutEnterpriseData(const HttpRequest& r) {
-  const std::string source = fmt::format("{} {} from {}", r.method, r.path, r.remote_addr);
+  const std::string source =
+      fmt::format("{} {} by {} from {}", r.method, r.path,
+                  r.scope != nullptr ? r.scope->actor : std::string("-"), r.remote_addr);
   std::vector<model::EnterpriseDatum> rows;
   if (r.content_type.starts_with("text/csv")) {
     auto parsed = model::ParseEnterpriseDataCsv(r.body, "uploaded CSV");
@@ -362,6 +372,16 @@ HttpResponse Api::PutEnterpriseData(const HttpRequest& r) {
     }
   }
   if (rows.empty()) return ErrorResponse(InvalidArgumentError("no rows"));
+  if (r.scope != nullptr) {
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (!r.scope->AllowsEnterprise(rows[i].enterprise_code)) {
+        return ErrorResponse(403, StatusCode::kPermissionDenied,
+                             fmt::format("row {}: enterprise '{}' is outside your scope; nothing "
+                                         "was stored / 无权录入",
+                                         i + 1, rows[i].enterprise_code));
+      }
+    }
+  }
   auto stored = engine_.PutEnterpriseData(std::move(rows));
   if (!stored.ok()) return ErrorResponse(stored.status());
   return JsonResponse(fmt::format(R"({{"stored":{}}})", stored->size()));

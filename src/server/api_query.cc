@@ -265,6 +265,17 @@ HttpResponse Api::Sums(const HttpRequest& r) {
 
 HttpResponse Api::Completeness(const HttpRequest& r) {
   std::vector<std::string> meters = r.QueryList("meter");
+  if (meters.empty() && r.scope != nullptr && r.scope->restricted) {
+    // Restricted callers: all meters of their enterprises, never the park's.
+    for (const model::Meter& m : engine_.ListMeters()) {
+      if (m.kind != model::MeterKind::kVirtual && r.scope->AllowsEnterprise(m.enterprise_code)) {
+        meters.push_back(m.code);
+      }
+    }
+    if (meters.empty())
+      return ErrorResponse(403, StatusCode::kPermissionDenied,
+                           "no meter is in your scope / 无权访问");
+  }
   for (const std::string& m : meters) {
     Result<engine::MeterRef> ref = PhysicalMeter(engine_, m);
     if (!ref.ok()) return ErrorResponse(ref.error());

@@ -159,6 +159,7 @@ HttpResponse Api::ListEnterprises(const HttpRequest& r) {
         InvalidArgumentError(fmt::format("query parameter 'zone': unknown zone '{}'", *zone)));
   }
   std::erase_if(list, [&](const model::Enterprise& e) {
+    if (r.scope != nullptr && !r.scope->AllowsEnterprise(e.code)) return true;
     if (zone.has_value() && e.zone_code != *zone) return true;
     if (industry.has_value() && !std::string_view(e.industry_code).starts_with(*industry)) {
       return true;
@@ -232,6 +233,7 @@ HttpResponse Api::ListMeters(const HttpRequest& r) {
         fmt::format("query parameter 'enterprise': unknown enterprise '{}'", *enterprise)));
   }
   std::erase_if(list, [&](const model::Meter& m) {
+    if (r.scope != nullptr && !r.scope->AllowsEnterprise(m.enterprise_code)) return true;
     if (zone.has_value() && zone_enterprises.count(m.enterprise_code) == 0) return true;
     if (enterprise.has_value() && m.enterprise_code != *enterprise) return true;
     if (carrier.has_value() && m.carrier != *carrier) return true;

@@ -73,9 +73,20 @@ HttpResponse Api::ExportRegistryCsv(const HttpRequest& r, std::string_view kind)
   if (kind == "zones") {
     resp.body += model::ToCsv(std::span<const model::Zone>(engine_.ListZones()));
   } else if (kind == "enterprises") {
-    resp.body += model::ToCsv(std::span<const model::Enterprise>(engine_.ListEnterprises()));
+    std::vector<model::Enterprise> list = engine_.ListEnterprises();
+    if (r.scope != nullptr) {
+      std::erase_if(list,
+                    [&](const model::Enterprise& e) { return !r.scope->AllowsEnterprise(e.code); });
+    }
+    resp.body += model::ToCsv(std::span<const model::Enterprise>(list));
   } else {
-    resp.body += model::ToCsv(std::span<const model::Meter>(engine_.ListMeters()));
+    std::vector<model::Meter> list = engine_.ListMeters();
+    if (r.scope != nullptr) {
+      std::erase_if(list, [&](const model::Meter& m) {
+        return !r.scope->AllowsEnterprise(m.enterprise_code);
+      });
+    }
+    resp.body += model::ToCsv(std::span<const model::Meter>(list));
   }
   resp.headers.emplace_back("Content-Disposition",
                             fmt::format("attachment; filename=\"{}.csv\"", kind));

@@ -1,6 +1,8 @@
 // The route table: every endpoint with its parameters. The router, the parameter checks, the
 // OpenAPI document and the landing page are all built from it.
 
+#include <nlohmann/json.hpp>
+
 #include "api.h"
 
 namespace zp::server {
@@ -322,6 +324,97 @@ std::vector<Route> Api::BuildRoutes() {
        Required(Q("period", "2025 or 2025-03 / 期间")),
        Q("item", "product or contract / 产品或合同")},
       "", "", 204, bind(&Api::DeleteEnterpriseData)));
+
+  // Accounts.
+  const std::string accounts_tag = "accounts";
+  const ParamSpec id_param = PathParam("id", "numeric id / 编号");
+  routes.push_back(route("POST", "/api/v1/login", accounts_tag,
+                         "Log in with {username, password}: a session cookie (HttpOnly, "
+                         "SameSite=Strict) and the CSRF token for unsafe requests / 登录",
+                         {}, kJson, kJson, 200, bind(&Api::Login)));
+  routes.push_back(route("POST", "/api/v1/logout", accounts_tag, "End this session / 退出登录", {},
+                         "", kJson, 200, bind(&Api::Logout)));
+  routes.push_back(route("POST", "/api/v1/setup", accounts_tag,
+                         "First start: create the administrator with the one-time setup token "
+                         "printed by zeropark serve / 首次启动创建管理员",
+                         {}, kJson, kJson, 201, bind(&Api::Setup)));
+  routes.push_back(route("GET", "/api/v1/me", accounts_tag,
+                         "Who am I: account, role and scope / 当前账号", {}, "", kJson, 200,
+                         bind(&Api::Me)));
+  routes.push_back(route("GET", "/api/v1/me/tokens", accounts_tag, "My API tokens / 我的令牌", {},
+                         "", kJson, 200, bind(&Api::ListMyTokens)));
+  routes.push_back(route("POST", "/api/v1/me/tokens", accounts_tag,
+                         "Create an API token {name, expires_days}; shown once / 创建令牌", {},
+                         kJson, kJson, 201, bind(&Api::IssueMyToken)));
+  routes.push_back(route("DELETE", "/api/v1/me/tokens/{id}", accounts_tag,
+                         "Revoke one of my tokens / 撤销令牌", {id_param}, "", "", 204,
+                         bind(&Api::RevokeMyToken)));
+  routes.push_back(route("GET", "/api/v1/users", accounts_tag, "Accounts / 账号列表", {}, "", kJson,
+                         200, bind(&Api::ListUsers)));
+  routes.push_back(route("POST", "/api/v1/users", accounts_tag,
+                         "Create an account {username, password, role, enterprise_code, zones} / "
+                         "新建账号",
+                         {}, kJson, kJson, 201, bind(&Api::CreateUser)));
+  routes.push_back(route("PUT", "/api/v1/users/{id}", accounts_tag,
+                         "Change an account (fields given; password resets it) / 修改账号",
+                         {id_param}, kJson, kJson, 200, bind(&Api::UpdateUser)));
+  routes.push_back(route("POST", "/api/v1/users/{id}/tokens", accounts_tag,
+                         "Issue an API token, or a device token bound to {meters}; shown once / "
+                         "签发令牌",
+                         {id_param}, kJson, kJson, 201, bind(&Api::IssueUserToken)));
+  routes.push_back(route("GET", "/api/v1/credentials", accounts_tag,
+                         "Sessions and tokens (never their secrets) / 会话与令牌",
+                         {Q("user", "only this user id / 账号", "integer")}, "", kJson, 200,
+                         bind(&Api::ListAllCredentials)));
+  routes.push_back(route("DELETE", "/api/v1/credentials/{id}", accounts_tag,
+                         "Revoke a session or token / 撤销", {id_param}, "", "", 204,
+                         bind(&Api::RevokeCredential)));
+  routes.push_back(
+      route("GET", "/api/v1/audit", accounts_tag,
+            "The append-only audit log: who, when, what, before and after / 审计日志",
+            {Q("from_seq", "first entry / 起始序号", "integer"),
+             Q("limit", "at most this many (default 1000) / 条数", "integer"),
+             Q("actor", "only this account / 账号"), Q("target", "target path prefix / 对象前缀")},
+            "", kJson, 200, bind(&Api::AuditLog)));
+
+  // Audit states of writes: the JSON of what a request changes, before and after.
+  auto state_of = [this](std::string get_path) {
+    return [this, get_path](const HttpRequest& r) -> std::string {
+      HttpRequest get;
+      get.method = "GET";
+      get.path = r.path;
+      get.path_params = r.path_params;
+      const Route* target = nullptr;
+      for (const Route& x : router_.routes()) {
+        if (x.method == "GET" && x.path == get_path) target = &x;
+      }
+      if (target == nullptr) return {};
+      HttpResponse resp = target->handler(get);
+      return resp.status == 200 ? resp.body : std::string();
+    };
+  };
+  for (Route& r : routes) {
+    if (r.method == "PUT" || r.method == "DELETE") {
+      for (std::string_view p : {"/api/v1/zones/{code}", "/api/v1/enterprises/{code}",
+                                 "/api/v1/meters/{code}", "/api/v1/mappings/{name}"}) {
+        if (r.path == p) r.audit_state = state_of(std::string(p));
+      }
+    }
+    if (r.path == "/api/v1/park" && r.method == "PUT") r.audit_state = state_of("/api/v1/park");
+    if (r.path == "/api/v1/accounting/settings" && r.method == "PUT") {
+      r.audit_state = state_of("/api/v1/accounting/settings");
+    }
+    if (r.path == "/api/v1/meters/{code}/replacements" && r.method == "POST") {
+      r.audit_state = state_of("/api/v1/meters/{code}/replacements");
+    }
+    if (r.path.starts_with("/api/v1/refdata") && r.method != "GET") {
+      r.audit_state = [this](const HttpRequest&) -> std::string {
+        Result<std::string> csv = accounting_.ParkRowsCsv();
+        return csv.ok() ? nlohmann::json(*csv).dump() : std::string();
+      };
+    }
+  }
+  ApplyAccessRules(&routes);
   return routes;
 }
 

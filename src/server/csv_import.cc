@@ -67,6 +67,7 @@ Result<CsvImportReport> ImportCsv(engine::Engine& engine, std::string_view text,
   ingest::IngestOptions ingest_options;
   ingest_options.mode = options.mode;
   ingest_options.unlogged = options.unlogged;
+  ingest_options.allow_meter = options.allow_meter;
 
   CsvImportReport report;
   if (options.mode == ingest::BatchMode::kAllOrNothing || parsed.size() <= kWriteBatch) {

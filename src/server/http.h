@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,6 +16,21 @@
 
 namespace zp::server {
 
+// Who is calling and what they may reach, set by Api::Handle after authentication.
+struct RequestScope {
+  std::string actor;  // user name; "-" when anonymous
+  std::string role;   // role name; empty when anonymous
+  // Restricted callers (grid-cell officers, enterprise users, devices) reach only these
+  // enterprises' data; devices write only `meters`.
+  bool restricted = false;
+  std::set<std::string, std::less<>> enterprises;
+  std::set<std::string, std::less<>> meters;  // devices: the meters they may write
+  bool device = false;
+  bool AllowsEnterprise(std::string_view code) const {
+    return !restricted || enterprises.count(code) > 0;
+  }
+};
+
 struct HttpRequest {
   std::string method;                                            // "GET", "POST", ...
   std::string path;                                              // decoded path, no query
@@ -23,6 +39,11 @@ struct HttpRequest {
   std::string body;
   std::string content_type;
   std::string remote_addr;
+  // Credentials, from the Authorization, Cookie and X-CSRF-Token headers.
+  std::string authorization;
+  std::string cookie;
+  std::string csrf_token;
+  const RequestScope* scope = nullptr;  // set by Api::Handle before the handler runs
 
   // The value of a query parameter (the first when repeated).
   std::optional<std::string_view> Query(std::string_view name) const;
@@ -68,6 +89,22 @@ struct ParamSpec {
 
 using Handler = std::function<HttpResponse(const HttpRequest&)>;
 
+// Who may call a route (see docs/security.md).
+enum class Access : uint8_t {
+  kPublic,           // anyone, without logging in
+  kSelf,             // any logged-in account (its own session, tokens)
+  kRead,             // admin, analyst, auditor; officers and enterprise users within their scope
+  kParkRead,         // park-wide figures: admin, analyst, auditor
+  kUpload,           // readings: admin; enterprise users for their meters; devices for theirs
+  kEnterpriseWrite,  // enterprise data: admin; enterprise users for their enterprise
+  kAudit,            // the audit log: admin, auditor
+  kAdmin,            // everything else that changes the park: admin only
+};
+std::string_view AccessName(Access a);
+
+// What a route's {code} path parameter names, for scope checks.
+enum class PathTarget : uint8_t { kNone, kEnterprise, kMeter };
+
 struct Route {
   std::string method;
   std::string path;  // "/api/v1/zones/{code}"
@@ -78,6 +115,13 @@ struct Route {
   std::string response_type;  // success media type; empty = no content
   int success_status = 200;
   Handler handler;
+  Access access = Access::kAdmin;
+  PathTarget path_target = PathTarget::kNone;
+  // Restricted callers without an `enterprise` parameter get one per enterprise in their scope.
+  bool inject_enterprise = false;
+  // For the audit log of writes: the JSON state of what the request changes (called before and
+  // after the handler). Empty: "before" is empty and "after" is the response body.
+  std::function<std::string(const HttpRequest&)> audit_state;
 };
 
 }  // namespace zp::server

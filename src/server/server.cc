@@ -34,7 +34,7 @@ thread_local InFlight in_flight;
 
 struct Server::Impl {
   Impl(engine::Engine& engine, const ServerOptions& o)
-      : options(o), api(engine, ApiOptions{o.max_body_bytes, 0}) {}
+      : options(o), api(engine, ApiOptions{o.max_body_bytes, 0, o.secure_cookies}) {}
 
   void Dispatch(const httplib::Request& req, httplib::Response& res, std::string body,
                 bool too_large) {
@@ -47,6 +47,9 @@ struct Server::Impl {
     r.body = std::move(body);
     r.content_type = req.get_header_value("Content-Type");
     r.remote_addr = req.remote_addr;
+    r.authorization = req.get_header_value("Authorization");
+    r.cookie = req.get_header_value("Cookie");
+    r.csrf_token = req.get_header_value("X-CSRF-Token");
 
     HttpResponse resp;
     int route = -1;

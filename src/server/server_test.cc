@@ -6,12 +6,14 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <ctime>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <thread>
 
 #include "api.h"
+#include "zp/auth/auth.h"
 #include "zp/model/registry_csv.h"
 #include "zp/store/store.h"
 
@@ -85,6 +87,18 @@ class ServerTest : public ::testing::Test {
     ASSERT_TRUE(engine.ok()) << engine.error().ToString();
     engine_ = std::move(*engine);
     Seed();
+    {
+      auth::AuthService service(engine_->store());
+      auth::User admin;
+      admin.username = "test-admin";
+      admin.role = auth::Role::kAdmin;
+      Result<auth::User> created = service.CreateUser(admin, "correct horse battery");
+      ASSERT_TRUE(created.ok()) << created.error().ToString();
+      Result<auth::Issued> token = service.IssueToken(created->id, auth::CredentialKind::kApiToken,
+                                                      "tests", {}, 0, std::time(nullptr));
+      ASSERT_TRUE(token.ok()) << token.error().ToString();
+      admin_token_ = token->secret;
+    }
     options.host = "127.0.0.1";
     options.port = 0;
     options.threads = 4;
@@ -93,6 +107,8 @@ class ServerTest : public ::testing::Test {
     server_ = std::move(*server);
     ASSERT_GT(server_->port(), 0);
     client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+    // Every test here runs as the park administrator (auth_test.cc covers the other roles).
+    client_->set_default_headers({{"Authorization", "Bearer " + admin_token_}});
     client_->set_read_timeout(60, 0);
     client_->set_write_timeout(60, 0);
   }
@@ -155,6 +171,7 @@ class ServerTest : public ::testing::Test {
   }
 
   std::string enterprise_code_ = CreditCode("91210112MA0Y12345");
+  std::string admin_token_;
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<Server> server_;
   std::unique_ptr<httplib::Client> client_;
@@ -502,8 +519,18 @@ TEST(ServerLimitTest, ChunkedBodyOverTheLimitIs413) {
         << httplib::to_string(res.error());
   }
   EXPECT_EQ((*engine)->stats().readings_written, 0);
-  // A small chunked body passes.
+  // A small chunked body passes (with credentials).
+  auth::AuthService service((*engine)->store());
+  auth::User admin;
+  admin.username = "limit-admin";
+  admin.role = auth::Role::kAdmin;
+  Result<auth::User> created = service.CreateUser(admin, "correct horse battery");
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  Result<auth::Issued> token = service.IssueToken(created->id, auth::CredentialKind::kApiToken, "t",
+                                                  {}, 0, std::time(nullptr));
+  ASSERT_TRUE(token.ok()) << token.error().ToString();
   httplib::Client client2("127.0.0.1", (*server)->port());
+  client2.set_default_headers({{"Authorization", "Bearer " + token->secret}});
   res = client2.Post(
       "/write",
       [](size_t offset, httplib::DataSink& sink) {
@@ -1201,6 +1228,7 @@ TEST_F(ServerTest, ConcurrentWritersAllLand) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       httplib::Client client("127.0.0.1", server_->port());
+      client.set_default_headers({{"Authorization", "Bearer " + admin_token_}});
       for (int i = 0; i < kRequests; ++i) {
         const int64_t ts = kDay0 + (t * kRequests + i) * 900;
         auto res = client.Post("/write?precision=s", "e,meter=E001 kwh=1 " + std::to_string(ts),

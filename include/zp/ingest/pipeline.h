@@ -7,6 +7,7 @@
 // Thread-safe: many adapters may call Ingest at once.
 
 #include <cstdint>
+#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -33,6 +34,9 @@ struct IngestOptions {
   bool unlogged = false;         // Engine::WriteUnlogged (bulk loads that can be redone)
   int64_t max_future_s = 86400;  // readings more than this ahead of now are refused
   int64_t now_s = 0;             // 0 = system clock
+  // When set, readings of meters it refuses are rejected ("not writable by this account"): an
+  // enterprise user writes only its enterprise's meters, a device only the meters it is bound to.
+  std::function<bool(std::string_view meter_code)> allow_meter;
 };
 
 // `parse_errors` are the parser's own errors; they count as bad rows for kAllOrNothing.

@@ -40,6 +40,7 @@ struct CsvImportOptions {
   ingest::BatchMode mode = ingest::BatchMode::kKeepGood;
   bool unlogged = false;  // Engine::WriteUnlogged; the caller must Flush() afterwards
   std::string source = "csv import";
+  std::function<bool(std::string_view meter_code)> allow_meter;  // see ingest::IngestOptions
   // Called while parsing (every ~1 MiB) and after each written batch.
   std::function<void(const ingest::CsvProgress&)> parse_progress;
   std::function<void(int64_t written, int64_t total)> write_progress;

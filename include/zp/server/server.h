@@ -24,6 +24,9 @@ struct ServerOptions {
   int threads = 0;  // worker threads; 0: max(4, hardware threads)
   // Request bodies larger than this (after decompression) are refused with 413.
   size_t max_body_bytes = size_t{64} << 20;
+  // Session cookies carry the Secure attribute (browsers send them to http://127.0.0.1 and
+  // http://localhost too). Turn off only behind a plain-HTTP proxy on another host.
+  bool secure_cookies = true;
 };
 
 class Server {

@@ -1,0 +1,596 @@
+// Access control over real HTTP on loopback: every route of the router's own table as every role
+// (a new route cannot be forgotten), enterprise A asking for enterprise B's data by every path
+// and parameter, bad / expired / revoked credentials and tampered cookies, CSRF, login rate
+// limiting, injection attempts in every text parameter, and the audit log of writes.
+
+#include "zp/auth/auth.h"
+
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <ctime>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "api.h"
+#include "zp/server/server.h"
+#include "zp/store/store.h"
+
+namespace zp::server {
+namespace {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr int64_t kDay0 = 1735660800;  // 2025-01-01T00:00:00+08:00
+
+std::string CreditCode(std::string_view first17) {
+  Result<char> check = model::CreditCodeCheckChar(first17);
+  EXPECT_TRUE(check.ok());
+  return std::string(first17) + (check.ok() ? *check : '0');
+}
+
+std::string Encode(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.') {
+      out += static_cast<char>(c);
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out;
+}
+
+const std::vector<std::string> kRoles = {"admin",      "analyst", "officer",
+                                         "enterprise", "auditor", "device"};
+
+// The policy the routes must implement, written out independently of api_auth.cc.
+bool Allowed(Access access, std::string_view role) {
+  switch (access) {
+    case Access::kPublic:
+    case Access::kSelf:
+      return true;
+    case Access::kRead:
+      return role != "device";
+    case Access::kParkRead:
+      return role == "admin" || role == "analyst" || role == "auditor";
+    case Access::kUpload:
+      return role == "admin" || role == "enterprise" || role == "device";
+    case Access::kEnterpriseWrite:
+      return role == "admin" || role == "enterprise";
+    case Access::kAudit:
+      return role == "admin" || role == "auditor";
+    case Access::kAdmin:
+      return role == "admin";
+  }
+  return false;
+}
+
+class AuthTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = store::OpenStore("memory:");
+    ASSERT_TRUE(store.ok());
+    engine::EngineOptions eo;
+    eo.background = false;
+    auto engine = engine::Engine::Open(std::move(*store), eo);
+    ASSERT_TRUE(engine.ok());
+    engine_ = std::move(*engine);
+    Seed();
+    ServerOptions options;
+    options.port = 0;
+    options.threads = 4;
+    auto server = Server::Start(*engine_, options);
+    ASSERT_TRUE(server.ok()) << server.error().ToString();
+    server_ = std::move(*server);
+  }
+  void TearDown() override {
+    if (server_) server_->Stop();
+  }
+
+  void Seed() {
+    model::Park park = engine_->GetPark();
+    park.name = "隔离测试园区";
+    park.province = "辽宁";
+    ASSERT_TRUE(engine_->PutPark(park).ok());
+    for (std::string z : {"Z1", "Z2"}) {
+      model::Zone zone;
+      zone.code = z;
+      zone.name = "网格 " + z;
+      ASSERT_TRUE(engine_->PutZone(zone, true).ok());
+    }
+    auto enterprise = [&](const std::string& code, const std::string& name,
+                          const std::string& zone) {
+      model::Enterprise e;
+      e.code = code;
+      e.name = name;
+      e.industry_code = "C3670";
+      e.zone_code = zone;
+      ASSERT_TRUE(engine_->PutEnterprise(e, true).ok());
+    };
+    enterprise(a_, "甲公司 Alpha Co", "Z1");
+    enterprise(b_, "乙公司 Bravo Co", "Z2");
+    auto meter = [&](const std::string& code, const std::string& ent) {
+      model::Meter m;
+      m.code = code;
+      m.name = "meter " + code;
+      m.enterprise_code = ent;
+      ASSERT_TRUE(engine_->PutMeter(m, true).ok());
+    };
+    meter("A.EL", a_);
+    meter("B.EL", b_);
+    meter("PARK.EL", "");
+    std::vector<engine::ReadingIn> readings;
+    const auto index = engine_->meter_index();
+    for (const char* code : {"A.EL", "B.EL", "PARK.EL"}) {
+      for (int i = 0; i < 96; ++i) {
+        readings.push_back({index->Find(code)->id, kDay0 + i * 900, 1.0});
+      }
+    }
+    ASSERT_TRUE(engine_->Write(readings, "seed").ok());
+    ASSERT_TRUE(engine_->Flush().ok());
+    for (const std::string& e : {a_, b_}) {
+      model::EnterpriseDatum d;
+      d.enterprise_code = e;
+      d.indicator = "added_value";
+      d.period = {2025, 1};
+      d.value = e == a_ ? 111.25 : 987.75;
+      d.unit = "10k CNY";
+      d.source = "seed";
+      ASSERT_TRUE(engine_->PutEnterpriseData({d}).ok());
+    }
+    auth::AuthService service(engine_->store());
+    const int64_t now = std::time(nullptr);
+    for (const std::string& role : kRoles) {
+      auth::User u;
+      u.username = "u-" + role;
+      u.role = *auth::ParseRole(role);
+      if (role == "enterprise") u.enterprise_code = a_;
+      if (role == "officer") u.zones = {"Z1"};
+      auto created = service.CreateUser(u, role == "device" ? "" : password_);
+      ASSERT_TRUE(created.ok()) << role << ": " << created.error().ToString();
+      auto token = service.IssueToken(
+          created->id,
+          role == "device" ? auth::CredentialKind::kDeviceToken : auth::CredentialKind::kApiToken,
+          "t", role == "device" ? std::vector<std::string>{"A.EL"} : std::vector<std::string>{}, 0,
+          now);
+      ASSERT_TRUE(token.ok()) << role << ": " << token.error().ToString();
+      tokens_[role] = token->secret;
+      user_ids_[role] = created->id;
+    }
+  }
+
+  httplib::Result Send(const std::string& method, const std::string& target,
+                       const std::string& body, const std::string& token,
+                       const std::string& type = "application/json",
+                       const httplib::Headers& extra = {}) {
+    httplib::Client c("127.0.0.1", server_->port());
+    c.set_read_timeout(30, 0);
+    httplib::Headers headers = extra;
+    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+    if (method == "GET") return c.Get(target, headers);
+    if (method == "POST") return c.Post(target, headers, body, type);
+    if (method == "PUT") return c.Put(target, headers, body, type);
+    return c.Delete(target, headers);
+  }
+
+  // A request for the route that an allowed caller could make: path parameters and required
+  // query parameters filled with enterprise A's (or the caller's own) identifiers.
+  std::string Target(const Route& route, const std::map<std::string, std::string>& values) {
+    std::string path = route.path;
+    for (const auto& [name, value] : values) {
+      const std::string p = "{" + name + "}";
+      if (size_t at = path.find(p); at != std::string::npos) path.replace(at, p.size(), value);
+    }
+    std::string query;
+    for (const ParamSpec& p : route.params) {
+      if (p.in != ParamIn::kQuery || !p.required) continue;
+      std::string v = values.count(p.name) ? values.at(p.name) : "x";
+      query += (query.empty() ? "?" : "&") + p.name + "=" + Encode(v);
+    }
+    return path + query;
+  }
+
+  std::map<std::string, std::string> OwnValues(const Route& route) {
+    std::map<std::string, std::string> v = {
+        {"meter", "A.EL"},     {"enterprise", a_}, {"entity", a_}, {"indicator", "added_value"},
+        {"period", "2025-01"}, {"mapping", "m1"},  {"name", "m1"}, {"id", "999999"}};
+    v["code"] = route.path_target == PathTarget::kEnterprise ? a_
+                : route.path.starts_with("/api/v1/zones")    ? "Z1"
+                                                             : "A.EL";
+    return v;
+  }
+
+  std::string a_ = CreditCode("91210112MA0YAAAA1");
+  std::string b_ = CreditCode("91210112MA0YBBBB2");
+  std::string password_ = "correct horse battery";
+  std::map<std::string, std::string> tokens_;
+  std::map<std::string, int64_t> user_ids_;
+  std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<Server> server_;
+};
+
+TEST_F(AuthTest, EveryRouteAsEveryRole) {
+  Api api(*engine_, ApiOptions{});
+  int checked = 0;
+  for (const Route& route : api.router().routes()) {
+    // Logout would end nothing here (tokens, not sessions); setup/login have their own tests.
+    const std::string target = Target(route, OwnValues(route));
+    for (const std::string& role : kRoles) {
+      if (route.method == "DELETE" && role == "admin") continue;  // keep the fixture intact
+      auto res = Send(route.method, target, "", tokens_.at(role),
+                      route.request_type.empty() ? "text/plain" : route.request_type);
+      ASSERT_TRUE(res) << route.method << " " << target;
+      const bool denied = res->status == 401 || res->status == 403;
+      EXPECT_NE(denied, Allowed(route.access, role))
+          << role << " " << route.method << " " << target << " (" << AccessName(route.access)
+          << ") -> " << res->status << " " << res->body.substr(0, 200);
+      EXPECT_LT(res->status, 500) << role << " " << route.method << " " << target;
+      ++checked;
+    }
+    // Anonymous: only public routes.
+    auto res = Send(route.method, target, "", "",
+                    route.request_type.empty() ? "text/plain" : route.request_type);
+    ASSERT_TRUE(res);
+    if (route.access == Access::kPublic) {
+      EXPECT_NE(res->status, 401) << route.method << " " << target;
+    } else {
+      EXPECT_EQ(res->status, 401) << route.method << " " << target;
+      EXPECT_THAT(res->body, Not(HasSubstr(a_)));
+    }
+  }
+  EXPECT_GT(checked, 300);
+}
+
+TEST_F(AuthTest, EnterpriseAAskingForBByEveryPathAndParameter) {
+  Api api(*engine_, ApiOptions{});
+  const std::vector<std::string> b_markers = {b_, "B.EL", "Bravo", "987.75"};
+  for (const std::string role : {"enterprise", "officer"}) {
+    const std::string& token = tokens_.at(role);
+    for (const Route& route : api.router().routes()) {
+      if (!Allowed(route.access, role) || route.access == Access::kPublic) continue;
+      std::vector<std::string> attempts;
+      // B in the path.
+      if (route.path_target == PathTarget::kEnterprise) {
+        auto v = OwnValues(route);
+        v["code"] = b_;
+        attempts.push_back(Target(route, v));
+      }
+      if (route.path_target == PathTarget::kMeter) {
+        auto v = OwnValues(route);
+        v["code"] = "B.EL";
+        attempts.push_back(Target(route, v));
+      }
+      // B in every parameter that names data, required or not.
+      for (const ParamSpec& p : route.params) {
+        if (p.in != ParamIn::kQuery) continue;
+        std::string value;
+        if (p.name == "enterprise" || p.name == "entity") value = b_;
+        if (p.name == "meter") value = "B.EL";
+        if (value.empty()) continue;
+        auto v = OwnValues(route);
+        v[p.name] = value;
+        std::string target = Target(route, v);
+        if (!p.required)
+          target +=
+              (target.find('?') == std::string::npos ? "?" : "&") + p.name + "=" + Encode(value);
+        attempts.push_back(target);
+      }
+      for (const std::string& target : attempts) {
+        auto res = Send(route.method, target, "", token, "text/plain");
+        ASSERT_TRUE(res);
+        EXPECT_TRUE(res->status == 403 || res->status == 404)
+            << role << " " << route.method << " " << target << " -> " << res->status << " "
+            << res->body.substr(0, 200);
+        for (const std::string& m : b_markers) {
+          EXPECT_THAT(res->body, Not(HasSubstr(m))) << role << " " << route.method << " " << target;
+        }
+      }
+      // Without naming anything: lists, aggregates and exports hold no trace of B.
+      if (route.method == "GET") {
+        auto res = Send("GET", Target(route, OwnValues(route)), "", token);
+        ASSERT_TRUE(res);
+        for (const std::string& m : b_markers) {
+          EXPECT_THAT(res->body, Not(HasSubstr(m)))
+              << role << " GET " << Target(route, OwnValues(route));
+        }
+      }
+    }
+  }
+  // Every format and grouping of the figures.
+  for (const std::string by : {"enterprise", "industry", "zone", "carrier", "park"}) {
+    for (const std::string path : {"/api/v1/energy", "/api/v1/carbon", "/api/v1/sums"}) {
+      for (const std::string format : {"json", "csv"}) {
+        const std::string target =
+            path +
+            "?by=" + (path == "/api/v1/sums" && by == "industry" ? std::string("meter") : by) +
+            "&format=" + format +
+            (path == "/api/v1/sums" ? "&from=2025-01-01&to=2025-01-02" : "&year=2025");
+        auto res = Send("GET", target, "", tokens_.at("enterprise"));
+        ASSERT_TRUE(res);
+        EXPECT_EQ(res->status, 200) << target << " " << res->body.substr(0, 200);
+        for (const std::string& m : b_markers) {
+          EXPECT_THAT(res->body, Not(HasSubstr(m))) << target;
+        }
+      }
+    }
+  }
+  // A's own data is there.
+  auto own = Send("GET", "/api/v1/energy?by=enterprise&year=2025", "", tokens_.at("enterprise"));
+  ASSERT_TRUE(own);
+  EXPECT_THAT(own->body, HasSubstr(a_));
+  // Writes of B's meters or data are refused, A's accepted.
+  auto w =
+      Send("POST", "/write?precision=s", "e,meter=B.EL kwh=5 " + std::to_string(kDay0 + 99 * 900),
+           tokens_.at("enterprise"), "text/plain");
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->status, 400);
+  EXPECT_THAT(w->body, HasSubstr("not writable"));
+  w = Send("POST", "/write?precision=s", "e,meter=A.EL kwh=5 " + std::to_string(kDay0 + 99 * 900),
+           tokens_.at("enterprise"), "text/plain");
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->status, 204) << w->body;
+  w = Send("POST", "/write?precision=s", "e,meter=PARK.EL kwh=5 " + std::to_string(kDay0),
+           tokens_.at("device"), "text/plain");
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->status, 400);
+  w = Send("POST", "/api/v1/economic",
+           R"([{"enterprise_code":")" + b_ +
+               R"(","indicator":"tax","period":"2025-01","value":1,"unit":"万元"}])",
+           tokens_.at("enterprise"));
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->status, 403);
+  auto history = engine_->EnterpriseData(b_, "tax", true);
+  ASSERT_TRUE(history.ok());
+  EXPECT_TRUE(history->empty());
+}
+
+TEST_F(AuthTest, BadExpiredRevokedAndTamperedCredentials) {
+  const std::string target = "/api/v1/enterprises";
+  auto expect_401 = [&](const httplib::Result& res, const std::string& what) {
+    ASSERT_TRUE(res) << what;
+    EXPECT_EQ(res->status, 401) << what;
+    EXPECT_THAT(res->body, Not(HasSubstr(a_))) << what;
+    EXPECT_THAT(res->body, Not(HasSubstr(b_))) << what;
+  };
+  expect_401(Send("GET", target, "", "zp_not-a-real-token"), "unknown token");
+  std::string tampered = tokens_.at("admin");
+  tampered.back() = tampered.back() == 'A' ? 'B' : 'A';
+  expect_401(Send("GET", target, "", tampered), "tampered token");
+  expect_401(Send("GET", target, "", "", "", {{"Authorization", "Digest abc"}}),
+             "unsupported scheme");
+  // Expired: a token whose expiry has passed.
+  store::CredentialRow expired;
+  expired.user_id = user_ids_.at("analyst");
+  expired.kind = "api";
+  const std::string expired_secret = auth::NewSecret();
+  expired.secret_hash = auth::HashSecret(expired_secret);
+  expired.created_s = std::time(nullptr) - 100;
+  expired.expires_s = std::time(nullptr) - 10;
+  ASSERT_TRUE(engine_->store().InsertCredential(expired).ok());
+  expect_401(Send("GET", target, "", expired_secret), "expired token");
+  // Revoked.
+  auth::AuthService service(engine_->store());
+  auto issued = service.IssueToken(user_ids_.at("analyst"), auth::CredentialKind::kApiToken, "r",
+                                   {}, 0, std::time(nullptr));
+  ASSERT_TRUE(issued.ok());
+  ASSERT_EQ(Send("GET", target, "", issued->secret)->status, 200);
+  ASSERT_TRUE(service.Revoke(issued->credential.id).ok());
+  expect_401(Send("GET", target, "", issued->secret), "revoked token");
+  // Disabled user.
+  auto user = service.GetUser(user_ids_.at("analyst"));
+  ASSERT_TRUE(user.ok());
+  user->disabled = true;
+  ASSERT_TRUE(service.UpdateUser(*user).ok());
+  expect_401(Send("GET", target, "", tokens_.at("analyst")), "disabled user");
+}
+
+TEST_F(AuthTest, BrowserSessionCookieCsrfAndLogout) {
+  httplib::Client c("127.0.0.1", server_->port());
+  auto login =
+      c.Post("/api/v1/login", R"({"username":"u-enterprise","password":")" + password_ + R"("})",
+             "application/json");
+  ASSERT_TRUE(login);
+  ASSERT_EQ(login->status, 200) << login->body;
+  const std::string set_cookie = login->get_header_value("Set-Cookie");
+  EXPECT_THAT(set_cookie, HasSubstr("HttpOnly"));
+  EXPECT_THAT(set_cookie, HasSubstr("SameSite=Strict"));
+  EXPECT_THAT(set_cookie, HasSubstr("Secure"));
+  EXPECT_THAT(login->body, Not(HasSubstr(set_cookie.substr(11, 20))));  // secret only in cookie
+  const std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
+  const json body = json::parse(login->body);
+  const std::string csrf = body["csrf_token"];
+  EXPECT_EQ(body["user"]["role"], "enterprise");
+
+  auto me = c.Get("/api/v1/me", {{"Cookie", cookie}});
+  ASSERT_TRUE(me);
+  EXPECT_EQ(me->status, 200);
+  EXPECT_THAT(me->body, HasSubstr("u-enterprise"));
+  // Tampered cookie.
+  std::string bad = cookie;
+  bad.back() = bad.back() == 'x' ? 'y' : 'x';
+  auto r = c.Get("/api/v1/me", {{"Cookie", bad}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  // Unsafe request by cookie without / with a wrong / with the right CSRF token.
+  const std::string line = "e,meter=A.EL kwh=2 " + std::to_string(kDay0 + 90 * 900);
+  r = c.Post("/write?precision=s", {{"Cookie", cookie}}, line, "text/plain");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 403);
+  EXPECT_THAT(r->body, HasSubstr("CSRF"));
+  r = c.Post("/write?precision=s", {{"Cookie", cookie}, {"X-CSRF-Token", csrf + "x"}}, line,
+             "text/plain");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 403);
+  r = c.Post("/write?precision=s", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}}, line,
+             "text/plain");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 204) << r->body;
+  // Logout ends the session.
+  r = c.Post("/api/v1/logout", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}}, "", "text/plain");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  r = c.Get("/api/v1/me", {{"Cookie", cookie}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+}
+
+TEST_F(AuthTest, LoginFailuresAreRateLimitedAndIndistinguishable) {
+  httplib::Client c("127.0.0.1", server_->port());
+  auto wrong_user =
+      c.Post("/api/v1/login", R"({"username":"nobody","password":"x"})", "application/json");
+  auto wrong_pass =
+      c.Post("/api/v1/login", R"({"username":"u-admin","password":"x"})", "application/json");
+  ASSERT_TRUE(wrong_user && wrong_pass);
+  EXPECT_EQ(wrong_user->status, 401);
+  EXPECT_EQ(wrong_pass->status, 401);
+  EXPECT_EQ(json::parse(wrong_user->body)["error"]["message"],
+            json::parse(wrong_pass->body)["error"]["message"]);
+  int limited = 0;
+  for (int i = 0; i < 6; ++i) {
+    auto r =
+        c.Post("/api/v1/login", R"({"username":"u-admin","password":"wrong"})", "application/json");
+    ASSERT_TRUE(r);
+    if (r->status == 429) {
+      ++limited;
+      EXPECT_FALSE(r->get_header_value("Retry-After").empty());
+    }
+  }
+  EXPECT_GT(limited, 0);
+  // Even the right password is refused while locked.
+  auto r = c.Post("/api/v1/login", R"({"username":"u-admin","password":")" + password_ + R"("})",
+                  "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 429);
+}
+
+TEST_F(AuthTest, FirstStartSetupTokenIsOneTime) {
+  auto store = store::OpenStore("memory:");
+  ASSERT_TRUE(store.ok());
+  engine::EngineOptions eo;
+  eo.background = false;
+  auto engine = engine::Engine::Open(std::move(*store), eo);
+  ASSERT_TRUE(engine.ok());
+  ServerOptions options;
+  options.port = 0;
+  auto server = Server::Start(**engine, options);
+  ASSERT_TRUE(server.ok());
+  auth::AuthService service((*engine)->store());
+  auto setup = service.CreateSetupToken(std::time(nullptr));
+  ASSERT_TRUE(setup.ok()) << setup.error().ToString();
+  httplib::Client c("127.0.0.1", (*server)->port());
+  // The setup token is not a login credential.
+  auto r = c.Get("/api/v1/me", {{"Authorization", "Bearer " + setup->secret}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  const std::string body = R"({"setup_token":")" + setup->secret +
+                           R"(","username":"chief","password":"a long enough secret 1"})";
+  r = c.Post("/api/v1/setup", body, "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 201) << r->body;
+  r = c.Post("/api/v1/setup", body, "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_GE(r->status, 400);
+  EXPECT_LT(r->status, 500);
+  r = c.Post("/api/v1/login", R"({"username":"chief","password":"a long enough secret 1"})",
+             "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  (*server)->Stop();
+}
+
+TEST_F(AuthTest, InjectionInEveryTextParameterIsHarmless) {
+  Api api(*engine_, ApiOptions{});
+  const std::vector<std::string> payloads = {"' OR '1'='1",
+                                             "'; DROP TABLE meters; --",
+                                             "\" OR 1=1 --",
+                                             "../../../../etc/passwd",
+                                             "..%2F..%2Fetc%2Fpasswd",
+                                             "%00",
+                                             "A.EL' --",
+                                             "1; SELECT * FROM users"};
+  const size_t meters_before = engine_->ListMeters().size();
+  for (const Route& route : api.router().routes()) {
+    if (route.method != "GET") continue;
+    for (const std::string& payload : payloads) {
+      // In the path.
+      for (std::string name : {"code", "name", "id"}) {
+        if (route.path.find("{" + name + "}") == std::string::npos) continue;
+        auto v = OwnValues(route);
+        v[name] = Encode(payload);
+        auto res = Send("GET", Target(route, v), "", tokens_.at("admin"));
+        ASSERT_TRUE(res);
+        EXPECT_LT(res->status, 500) << route.path << " " << payload;
+        EXPECT_THAT(res->body, Not(HasSubstr("root:x:0")));
+      }
+      // In every query parameter.
+      for (const ParamSpec& p : route.params) {
+        if (p.in != ParamIn::kQuery) continue;
+        auto v = OwnValues(route);
+        v[p.name] = payload;
+        std::string target = Target(route, v);
+        if (!p.required)
+          target +=
+              (target.find('?') == std::string::npos ? "?" : "&") + p.name + "=" + Encode(payload);
+        for (const std::string role : {"admin", "enterprise"}) {
+          auto res = Send("GET", target, "", tokens_.at(role));
+          ASSERT_TRUE(res);
+          EXPECT_LT(res->status, 500) << role << " " << target;
+          EXPECT_THAT(res->body, Not(HasSubstr("root:x:0")));
+          if (role == "enterprise") EXPECT_THAT(res->body, Not(HasSubstr("Bravo"))) << target;
+        }
+      }
+    }
+  }
+  // Nothing was dropped or changed.
+  EXPECT_EQ(engine_->ListMeters().size(), meters_before);
+  auth::AuthService service(engine_->store());
+  EXPECT_EQ(service.ListUsers()->size(), kRoles.size());
+}
+
+TEST_F(AuthTest, EveryWriteIsAuditedWithBeforeAndAfter) {
+  auto r = Send("PUT", "/api/v1/meters/A.EL", R"({"name":"新名称 renamed"})", tokens_.at("admin"));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  // A refused write is recorded too.
+  r = Send("PUT", "/api/v1/meters/A.EL", R"({"name":"x"})", tokens_.at("analyst"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 403);
+  auto log = Send("GET", "/api/v1/audit", "", tokens_.at("auditor"));
+  ASSERT_TRUE(log);
+  ASSERT_EQ(log->status, 200);
+  const json entries = json::parse(log->body)["entries"];
+  bool rename = false, refused = false;
+  for (const auto& e : entries) {
+    if (e["actor"] == "u-admin" && e["action"] == "PUT /api/v1/meters/{code}") {
+      rename = true;
+      EXPECT_EQ(e["target"], "/api/v1/meters/A.EL");
+      EXPECT_EQ(e["before"]["name"], "meter A.EL");
+      EXPECT_EQ(e["after"]["name"], "新名称 renamed");
+      EXPECT_EQ(e["status"], 200);
+    }
+    if (e["actor"] == "u-analyst" && e["status"] == 403) refused = true;
+  }
+  EXPECT_TRUE(rename) << log->body;
+  EXPECT_TRUE(refused) << log->body;
+  // The log cannot be changed through the store.
+  EXPECT_EQ(Send("GET", "/api/v1/audit", "", tokens_.at("analyst"))->status, 403);
+  // Readings carry the writer in their provenance.
+  r = Send("POST", "/write?precision=s", "e,meter=A.EL kwh=9 " + std::to_string(kDay0),
+           tokens_.at("device"), "text/plain");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 204) << r->body;
+  ASSERT_TRUE(engine_->Flush().ok());
+  auto corrections = engine_->Corrections("A.EL", kDay0, kDay0 + 1);
+  ASSERT_TRUE(corrections.ok());
+  ASSERT_EQ(corrections->size(), 1u);
+  EXPECT_THAT((*corrections)[0].source, HasSubstr("u-device"));
+}
+
+}  // namespace
+}  // namespace zp::server
