@@ -227,6 +227,12 @@ fi
 if wants zeropark; then
   ZP_PORT="$(free_port)"
   mkdir -p "$WORK/zp"
+  # An administrator token for the benchmark client (zeropark refuses anonymous writes).
+  "$ZP_BIN" user add --db "$WORK/zp/park.zpdb" --username bench --role admin \
+    --generate-password >/dev/null
+  ZP_TOKEN="$("$ZP_BIN" token issue --db "$WORK/zp/park.zpdb" --username bench --name bench \
+    2>/dev/null)"
+  export ZP_TOKEN
   "$ZP_BIN" serve --db "$WORK/zp/park.zpdb" --host 127.0.0.1 --port "$ZP_PORT" \
     >"$WORK/zeropark.log" 2>&1 &
   ZP_PID=$!
@@ -234,22 +240,28 @@ if wants zeropark; then
   wait_http "http://127.0.0.1:$ZP_PORT/health" 60
   python3 - "http://127.0.0.1:$ZP_PORT/api/v1/registry/meters.csv" "$WORK/data/meters.csv" <<'EOF'
 import sys, urllib.request
+import os
 req = urllib.request.Request(sys.argv[1], data=open(sys.argv[2], "rb").read(),
-                             headers={"Content-Type": "text/csv"}, method="POST")
+                             headers={"Content-Type": "text/csv",
+                                      "Authorization": "Bearer " + os.environ["ZP_TOKEN"]},
+                             method="POST")
 with urllib.request.urlopen(req, timeout=120) as r:
     assert 200 <= r.status < 300, r.status
 EOF
   bench_load zeropark "http://127.0.0.1:$ZP_PORT/write?precision=s"
   python3 - "http://127.0.0.1:$ZP_PORT/api/v1/flush" >"$WORK/zeropark.flush_s" <<'EOF'
-import sys, time, urllib.request
+import os, sys, time, urllib.request
 t0 = time.monotonic()
-urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=b"", method="POST"), timeout=600).read()
+urllib.request.urlopen(urllib.request.Request(
+    sys.argv[1], data=b"", method="POST",
+    headers={"Authorization": "Bearer " + os.environ["ZP_TOKEN"]}), timeout=600).read()
 print(round(time.monotonic() - t0, 3))
 EOF
   log "zeropark: flush took $(cat "$WORK/zeropark.flush_s") s"
   bench_query zeropark "http://127.0.0.1:$ZP_PORT"
   stop_pid "$ZP_PID"
   assemble zeropark "$WORK/zp"
+  unset ZP_TOKEN  # the peers get no credentials
   # The database file keeps the pages the truncated ingest log freed: note the live part too.
   python3 - "$PARTS/zeropark.json" "$WORK/zp/park.zpdb" "$WORK/zeropark.flush_s" <<'EOF'
 import json, sqlite3, sys

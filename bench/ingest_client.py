@@ -159,7 +159,7 @@ def cmd_load(args):
 
     def worker():
         conn = http.client.HTTPConnection(u.hostname, u.port, timeout=600)
-        headers = {"Content-Type": "text/plain; charset=utf-8"}
+        headers = {"Content-Type": "text/plain; charset=utf-8", **auth_headers()}
         mine = 0
         while True:
             with lock:
@@ -260,10 +260,16 @@ def cmd_sink(args):
 # queries
 
 
+def auth_headers():
+    """zeropark needs credentials (ZP_TOKEN, set by ingest_bench.sh); the peers ignore them."""
+    token = os.environ.get("ZP_TOKEN", "")
+    return {"Authorization": "Bearer " + token} if token else {}
+
+
 def http_get(url, timeout=600):
     u = urllib.parse.urlsplit(url)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
-    conn.request("GET", u.path + ("?" + u.query if u.query else ""))
+    conn.request("GET", u.path + ("?" + u.query if u.query else ""), headers=auth_headers())
     resp = conn.getresponse()
     data = resp.read()
     conn.close()
@@ -274,7 +280,7 @@ def http_post(url, body, content_type, timeout=600):
     u = urllib.parse.urlsplit(url)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
     conn.request("POST", u.path + ("?" + u.query if u.query else ""), body,
-                 {"Content-Type": content_type})
+                 {"Content-Type": content_type, **auth_headers()})
     resp = conn.getresponse()
     data = resp.read()
     conn.close()

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 
@@ -57,6 +59,44 @@ Result<std::unique_ptr<engine::Engine>> OpenEngine(const std::string& db, bool b
 void AddDbOption(CLI::App* app, std::string* db, const char* default_db) {
   *db = default_db;
   app->add_option("--db", *db, "database file / 数据库文件")->capture_default_str();
+}
+
+namespace {
+std::string& CommandLine() {
+  static std::string line;
+  return line;
+}
+}  // namespace
+
+void SetCommandLine(int argc, char** argv) {
+  std::string line = "zeropark";
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    line += ' ';
+    line += arg.find(' ') == std::string_view::npos ? std::string(arg) : CsvField(arg);
+  }
+  CommandLine() = std::move(line);
+}
+
+Status AuditCli(engine::Engine& engine, std::string_view target, std::string before,
+                std::string after) {
+  store::AuditRow row;
+  row.ts_s = static_cast<int64_t>(std::time(nullptr));
+  const char* user = std::getenv("USER");
+  row.actor =
+      fmt::format("cli:{}", user != nullptr && *user != '\0' ? user : std::to_string(getuid()));
+  row.role = "cli";
+  row.action = CommandLine().empty() ? std::string("zeropark") : CommandLine();
+  row.target = std::string(target);
+  row.before_json = std::move(before);
+  row.after_json = std::move(after);
+  row.remote = "cli";
+  Result<int64_t> seq = engine.store().AppendAudit(row);
+  if (!seq.ok()) {
+    fmt::print(stderr, "warning: audit log append failed: {}\n", seq.error().message());
+    return seq.error();
+  }
+  return Status::OK();
 }
 
 int Fail(const Status& status) {

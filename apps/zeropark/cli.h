@@ -43,6 +43,13 @@ std::string Num(double v);
 
 bool StderrIsTerminal();
 
+// The command line, recorded by main() for the audit log.
+void SetCommandLine(int argc, char** argv);
+// Appends a CLI write to the audit log: actor "cli:<os user>", action = the command line, with
+// the target and its state before and after (JSON, may be empty). Errors are also printed.
+Status AuditCli(engine::Engine& engine, std::string_view target, std::string before,
+                std::string after);
+
 // Registration of the subcommand groups.
 void AddServeCommands(CLI::App& app, Runner* run);       // serve, demo
 void AddImportCommand(CLI::App& app, Runner* run);       // import
@@ -51,5 +58,6 @@ void AddQueryCommands(CLI::App& app, Runner* run);       // query, readings, com
                                                          // corrections, flush, version
 void AddAccountingCommands(CLI::App& app, Runner* run);  // energy, carbon, economic, refdata,
                                                          // accounting
+void AddAccountCommands(CLI::App& app, Runner* run);     // user, token, audit
 
 }  // namespace zp::cli

@@ -35,7 +35,7 @@ expect_ok "version" "$ZP" version
 contains "version" "$OUT" "zeropark "
 expect_ok "help" "$ZP" --help
 for sub in serve demo import registry park zone enterprise meter query readings completeness flush version \
-           energy carbon economic refdata accounting; do
+           energy carbon economic refdata accounting user token audit; do
   contains "help lists $sub" "$OUT" "$sub"
 done
 expect_ok "import --help" "$ZP" import --help
@@ -324,6 +324,42 @@ expect_fail "settings bad scope" "$ZP" accounting settings --db "$ACC" --grid-sc
 expect_ok "settings fuel" "$ZP" accounting settings --db "$ACC" --fuel raw_coal=anthracite
 contains "settings fuel" "$OUT" "anthracite"
 
+# Accounts, tokens and the audit log.
+contains "demo accounts file" "$(cat "$ACC.accounts.txt")" "demo-enterprise"
+for role in admin analyst officer enterprise auditor device; do
+  contains "demo account $role" "$(cat "$ACC.accounts.txt")" "$role"
+done
+[[ "$(stat -c %a "$ACC.accounts.txt")" == "600" ]] || fail "demo accounts file is not mode 600"
+expect_fail "user add without a password" "$ZP" user add --db "$DB" --username ops --role admin
+contains "user add without a password" "$ERR" "password-stdin"
+expect_fail "weak password" bash -c "echo short | '$ZP' user add --db '$DB' --username ops --role admin --password-stdin"
+expect_ok "user add" bash -c "echo 'a much longer secret 42' | '$ZP' user add --db '$DB' --username ops --role admin --password-stdin"
+expect_fail "user add twice" bash -c "echo 'a much longer secret 42' | '$ZP' user add --db '$DB' --username OPS --role admin --password-stdin"
+expect_fail "enterprise user without enterprise" "$ZP" user add --db "$DB" --username e1 --role enterprise --generate-password
+expect_ok "enterprise user" "$ZP" user add --db "$DB" --username e1 --role enterprise --enterprise "$ENT" --generate-password
+contains "generated password printed" "$OUT" "password"
+expect_ok "user list" "$ZP" user list --db "$DB" --csv
+contains "user list" "$OUT" "ops"
+contains "user list" "$OUT" "enterprise"
+expect_ok "token issue" "$ZP" token issue --db "$DB" --username ops --name cli-test --expires-days 1
+TOKEN="$OUT"
+contains "token format" "$TOKEN" "zp_"
+expect_ok "token list" "$ZP" token list --db "$DB" --csv
+contains "token list" "$OUT" "cli-test"
+[[ "$OUT" != *"$TOKEN"* ]] || fail "token list shows the secret"
+TOKEN_ID="$(echo "$OUT" | awk -F, '/cli-test/ {print $1}')"
+expect_ok "user disable" "$ZP" user update --db "$DB" --username e1 --disable
+expect_ok "audit" "$ZP" audit --db "$DB" --csv --limit 1000
+contains "audit user add" "$OUT" "user add"
+contains "audit meter set" "$OUT" "meter set"
+contains "audit zone add before/after" "$OUT" "第一网格"
+expect_ok "token issue 2" "$ZP" token issue --db "$DB" --username ops --name to-revoke
+expect_ok "token list 2" "$ZP" token list --db "$DB" --csv
+REVOKE_ID="$(echo "$OUT" | awk -F, '/to-revoke/ {print $1}')"
+expect_ok "token revoke" "$ZP" token revoke "$REVOKE_ID" --db "$DB"
+expect_ok "token list 3" "$ZP" token list --db "$DB" --csv
+contains "token revoked" "$(echo "$OUT" | grep to-revoke)" "revoked"
+
 # Serve on any port; talk HTTP over loopback with bash's /dev/tcp; stop with SIGTERM.
 "$ZP" serve --db "$DB" --port 0 2>"$WORK/serve.err" &
 SERVER_PID=$!
@@ -342,6 +378,24 @@ else
   exec 3<&-
   contains "serve /health" "$RESPONSE" "200 OK"
   contains "serve /health body" "$RESPONSE" '"status":"ok"'
+  http_req() {  # http_req METHOD PATH [HEADER_LINES]
+    exec 3<>"/dev/tcp/127.0.0.1/$PORT"
+    printf '%s %s HTTP/1.1\r\nHost: localhost\r\n%sContent-Length: 0\r\nConnection: close\r\n\r\n' \
+      "$1" "$2" "${3:-}" >&3
+    RESPONSE="$(cat <&3)"
+    exec 3<&-
+  }
+  http_get() { http_req GET "$@"; }
+  http_get /api/v1/enterprises
+  contains "anonymous is refused" "$RESPONSE" "401"
+  http_get /api/v1/enterprises "Authorization: Bearer $TOKEN"$'\r\n'
+  contains "token works" "$RESPONSE" "200 OK"
+  contains "token works" "$RESPONSE" "$ENT"
+  # The database is locked by the server: revoke over HTTP, with the token itself.
+  http_req DELETE "/api/v1/me/tokens/$TOKEN_ID" "Authorization: Bearer $TOKEN"$'\r\n'
+  contains "token revoked" "$RESPONSE" "204"
+  http_get /api/v1/enterprises "Authorization: Bearer $TOKEN"$'\r\n'
+  contains "revoked token is refused" "$RESPONSE" "401"
 fi
 kill -TERM "$SERVER_PID"
 wait "$SERVER_PID"

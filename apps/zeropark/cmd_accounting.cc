@@ -397,6 +397,9 @@ int RunEconomicImport(const EconomicArgs& a) {
     return Fail(
         stored.status().WithContext(fmt::format("{}: nothing was stored / 未保存", a.file)));
   }
+  (void)AuditCli(
+      **engine, "economic", "",
+      fmt::format(R"({{"file":{},"stored":{}}})", nlohmann::json(a.file).dump(), stored->size()));
   fmt::print("stored {} rows from {} / 已保存 {} 行\n", stored->size(), a.file, stored->size());
   return 0;
 }
@@ -445,6 +448,10 @@ int RunEconomicDelete(const EconomicArgs& a) {
   Status s = (*engine)->DeleteEnterpriseDatum(a.enterprise, a.indicator, a.item, *period,
                                               "zeropark economic delete");
   if (!s.ok()) return Fail(s);
+  (void)AuditCli(**engine,
+                 fmt::format("economic {} {} {} {}", a.enterprise, a.indicator, a.item,
+                             model::FormatDataPeriod(*period)),
+                 "", R"({"deleted":true})");
   fmt::print("deleted {} {}{}{} {} / 已删除\n", a.enterprise, a.indicator,
              a.item.empty() ? "" : " ", a.item, model::FormatDataPeriod(*period));
   return 0;
@@ -522,10 +529,15 @@ int RunRefdataImport(const RefdataArgs& a) {
   if (!text.ok()) return Fail(text.status());
   Result<Session> s = OpenSession(a.db);
   if (!s.ok()) return Fail(s.status());
+  Result<std::string> before = s->service->ParkRowsCsv();
   Result<int32_t> n = s->service->ImportParkRows(*text, a.file);
   if (!n.ok()) {
     return Fail(n.status().WithContext(fmt::format("{}: nothing was imported / 未导入", a.file)));
   }
+  Result<std::string> after = s->service->ParkRowsCsv();
+  (void)AuditCli(*s->engine, "refdata park rows",
+                 before.ok() ? nlohmann::json(*before).dump() : std::string(),
+                 after.ok() ? nlohmann::json(*after).dump() : std::string());
   fmt::print("imported {} park reference-data rows from {} / 已导入园区因子 {} 行\n", *n, a.file,
              *n);
   return 0;
@@ -556,7 +568,12 @@ int RunRefdataExport(const RefdataArgs& a) {
 int RunRefdataDelete(const RefdataArgs& a) {
   Result<Session> s = OpenSession(a.db);
   if (!s.ok()) return Fail(s.status());
+  Result<std::string> before = s->service->ParkRowsCsv();
   if (Status st = s->service->DeleteParkRow(a.id); !st.ok()) return Fail(st);
+  Result<std::string> after = s->service->ParkRowsCsv();
+  (void)AuditCli(*s->engine, "refdata park rows",
+                 before.ok() ? nlohmann::json(*before).dump() : std::string(),
+                 after.ok() ? nlohmann::json(*after).dump() : std::string());
   fmt::print("deleted park row {} / 已删除园区因子\n", a.id);
   return 0;
 }
@@ -661,6 +678,7 @@ int RunSettings(const SettingsArgs& a) {
   if (change) {
     if (Status st = CheckFuelOptions(*o, **ref); !st.ok()) return Fail(st);
     if (Status st = service.PutCarbonOptions(*o); !st.ok()) return Fail(st);
+    (void)AuditCli(*s->engine, "accounting settings", "", "");
     Result<carbon::Options> stored = service.CarbonOptions();
     if (!stored.ok()) return Fail(stored.status());
     *o = std::move(*stored);

@@ -96,6 +96,9 @@ int RunImport(const ImportArgs& args) {
     if (tty) fmt::print(stderr, "\r\033[K");
     if (!report.ok()) return Fail(report.error().WithContext(file));
     if (Status s = engine.Flush(); !s.ok()) return Fail(s.WithContext(file));
+    (void)AuditCli(engine, "readings " + file, "",
+                   fmt::format(R"({{"received":{},"accepted":{},"rejected":{}}})", report->received,
+                               report->accepted, report->rejected.size()));
 
     fmt::print(
         "{}: {} readings received, {} readings accepted, {} rejected / 接收 {} 条, 接受 {} 条, "

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <unordered_set>
 
@@ -71,6 +72,9 @@ int RunRegistryImport(const RegistryArgs& args) {
   if (Status s = (*engine)->ImportRegistry(zones, enterprises, meters); !s.ok()) {
     return Fail(s.WithContext(fmt::format("{}: nothing was imported", args.file)));
   }
+  (void)AuditCli(
+      **engine, "registry " + args.kind, "",
+      fmt::format(R"({{"file":{},"imported":{}}})", nlohmann::json(args.file).dump(), count));
   fmt::print("imported {} {} / 已导入\n", count, args.kind);
   return 0;
 }
@@ -131,7 +135,17 @@ int RunParkSet(const ParkArgs& args) {
   if (args.time_zone) p.time_zone = *args.time_zone;
   if (args.grid_region) p.grid_region = *args.grid_region;
   if (args.retention_days) p.raw_retention_days = *args.retention_days;
+  const model::Park before = (*engine)->GetPark();
   if (Status s = (*engine)->PutPark(p); !s.ok()) return Fail(s);
+  auto park_json = [](const model::Park& x) {
+    return nlohmann::json{{"name", x.name},
+                          {"province", x.province},
+                          {"time_zone", x.time_zone},
+                          {"grid_region", x.grid_region},
+                          {"raw_retention_days", x.raw_retention_days}}
+        .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
+  (void)AuditCli(**engine, "park", park_json(before), park_json(p));
   return PrintPark((*engine)->GetPark());
 }
 
@@ -250,6 +264,14 @@ Status ApplyMeter(const RecordArgs& a, model::Meter* m) {
 enum class Kind { kZone, kEnterprise, kMeter };
 enum class Action { kList, kShow, kAdd, kSet, kDelete };
 
+// A record as JSON (header -> cell) for the audit log.
+std::string RecordJson(const std::vector<std::string>& header,
+                       const std::vector<std::string>& row) {
+  nlohmann::json j = nlohmann::json::object();
+  for (size_t i = 0; i < header.size() && i < row.size(); ++i) j[header[i]] = row[i];
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 int RunRecord(Kind kind, Action action, const RecordArgs& a) {
   Result<std::unique_ptr<engine::Engine>> opened = OpenEngine(a.db, false);
   if (!opened.ok()) return Fail(opened.error());
@@ -265,7 +287,10 @@ int RunRecord(Kind kind, Action action, const RecordArgs& a) {
         return 0;
       }
       if (action == Action::kDelete) {
+        Result<model::Zone> gone = e.GetZone(a.code);
         if (Status s = e.DeleteZone(a.code); !s.ok()) return Fail(s);
+        (void)AuditCli(e, "zone " + a.code,
+                       gone.ok() ? RecordJson(kZoneHeader, ZoneRow(*gone)) : std::string(), "");
         fmt::print("deleted zone {} / 已删除\n", a.code);
         return 0;
       }
@@ -278,9 +303,12 @@ int RunRecord(Kind kind, Action action, const RecordArgs& a) {
       if (action != Action::kShow) {
         z.code = a.code;
         if (Status s = ApplyZone(a, &z); !s.ok()) return Fail(s);
+        const std::string before =
+            action == Action::kAdd ? std::string() : RecordJson(kZoneHeader, ZoneRow(z));
         Result<model::Zone> stored = e.PutZone(z, action == Action::kAdd);
         if (!stored.ok()) return Fail(stored.error());
         z = *stored;
+        (void)AuditCli(e, "zone " + z.code, before, RecordJson(kZoneHeader, ZoneRow(z)));
       }
       PrintRecord(kZoneHeader, ZoneRow(z));
       return 0;
@@ -301,7 +329,11 @@ int RunRecord(Kind kind, Action action, const RecordArgs& a) {
         return 0;
       }
       if (action == Action::kDelete) {
+        Result<model::Enterprise> gone = e.GetEnterprise(a.code);
         if (Status s = e.DeleteEnterprise(a.code); !s.ok()) return Fail(s);
+        (void)AuditCli(
+            e, "enterprise " + a.code,
+            gone.ok() ? RecordJson(kEnterpriseHeader, EnterpriseRow(*gone)) : std::string(), "");
         fmt::print("deleted enterprise {} / 已删除\n", a.code);
         return 0;
       }
@@ -314,9 +346,14 @@ int RunRecord(Kind kind, Action action, const RecordArgs& a) {
       if (action != Action::kShow) {
         x.code = a.code;
         if (Status s = ApplyEnterprise(a, &x); !s.ok()) return Fail(s);
+        const std::string before = action == Action::kAdd
+                                       ? std::string()
+                                       : RecordJson(kEnterpriseHeader, EnterpriseRow(x));
         Result<model::Enterprise> stored = e.PutEnterprise(x, action == Action::kAdd);
         if (!stored.ok()) return Fail(stored.error());
         x = *stored;
+        (void)AuditCli(e, "enterprise " + x.code, before,
+                       RecordJson(kEnterpriseHeader, EnterpriseRow(x)));
       }
       PrintRecord(kEnterpriseHeader, EnterpriseRow(x));
       return 0;
@@ -347,7 +384,10 @@ int RunRecord(Kind kind, Action action, const RecordArgs& a) {
         return 0;
       }
       if (action == Action::kDelete) {
+        Result<model::Meter> gone = e.GetMeter(a.code);
         if (Status s = e.DeleteMeter(a.code); !s.ok()) return Fail(s);
+        (void)AuditCli(e, "meter " + a.code,
+                       gone.ok() ? RecordJson(kMeterHeader, MeterRow(*gone)) : std::string(), "");
         fmt::print("deleted meter {} / 已删除\n", a.code);
         return 0;
       }
@@ -360,9 +400,12 @@ int RunRecord(Kind kind, Action action, const RecordArgs& a) {
       if (action != Action::kShow) {
         m.code = a.code;
         if (Status s = ApplyMeter(a, &m); !s.ok()) return Fail(s);
+        const std::string before =
+            action == Action::kAdd ? std::string() : RecordJson(kMeterHeader, MeterRow(m));
         Result<model::Meter> stored = e.PutMeter(m, action == Action::kAdd);
         if (!stored.ok()) return Fail(stored.error());
         m = *stored;
+        (void)AuditCli(e, "meter " + m.code, before, RecordJson(kMeterHeader, MeterRow(m)));
       }
       PrintRecord(kMeterHeader, MeterRow(m));
       return 0;
@@ -477,6 +520,9 @@ void AddMeterReplaceCommand(CLI::App& meter, Runner* run) {
       if (!ts.ok()) return Fail(ts.error().WithContext("--at"));
       Status s = (*engine)->AddRegisterReplacement(a->code, {*ts, a->old_final, a->new_initial});
       if (!s.ok()) return Fail(s);
+      (void)AuditCli(**engine, "meter " + a->code + " replacement", "",
+                     fmt::format(R"({{"ts":{},"old_final":{},"new_initial":{}}})", *ts,
+                                 a->old_final, a->new_initial));
       fmt::print("recorded the register replacement of {} at {} / 已登记换表\n", a->code,
                  FormatTimestamp(*ts, zone));
       return 0;

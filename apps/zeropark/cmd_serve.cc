@@ -2,15 +2,19 @@
 
 #include <fmt/format.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <cstdio>
 #include <ctime>
+#include <fstream>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 #include "cli.h"
+#include "zp/auth/auth.h"
 #include "zp/base/logging.h"
 #include "zp/demo/demo.h"
 #include "zp/server/server.h"
@@ -23,6 +27,7 @@ struct ServeArgs {
   std::string host = "127.0.0.1";
   int port = 8080;
   int threads = 0;
+  bool insecure_cookies = false;
 };
 
 struct DemoArgs {
@@ -41,6 +46,99 @@ void AddListenOptions(CLI::App* sub, ServeArgs* args) {
       ->capture_default_str();
   sub->add_option("--threads", args->threads, "HTTP worker threads, 0 = automatic / 工作线程数")
       ->check(CLI::Range(0, 1024));
+  sub->add_flag("--insecure-cookies", args->insecure_cookies,
+                "session cookies without the Secure attribute (only behind a plain-HTTP proxy on "
+                "another host) / 会话 Cookie 不加 Secure");
+}
+
+// First start: with no account, print a one-time setup token for creating the administrator.
+Status OfferSetup(engine::Engine& engine, const std::string& url) {
+  auth::AuthService service(engine.store());
+  ZP_ASSIGN_OR_RETURN(bool has_users, service.HasUsers());
+  if (has_users) return Status::OK();
+  ZP_ASSIGN_OR_RETURN(auth::Issued setup,
+                      service.CreateSetupToken(static_cast<int64_t>(std::time(nullptr))));
+  fmt::print(stderr,
+             "\nNo account exists yet / 尚无账号. Create the administrator within the hour with\n"
+             "  curl -X POST {}api/v1/setup -H 'Content-Type: application/json' \\\n"
+             "    -d '{{\"setup_token\":\"{}\",\"username\":\"admin\",\"password\":\"...\"}}'\n"
+             "or, without the token: zeropark user add --role admin --username admin "
+             "--password-stdin --db ...\n"
+             "一次性初始化令牌（1 小时内有效）如上；也可用命令行创建管理员。\n\n",
+             url, setup.secret);
+  return Status::OK();
+}
+
+// The demo's accounts, one per role, with random passwords written next to the database
+// (mode 0600) and printed at every start.
+Status EnsureDemoAccounts(engine::Engine& engine, const std::string& db) {
+  const std::string file = db + ".accounts.txt";
+  auth::AuthService service(engine.store());
+  ZP_ASSIGN_OR_RETURN(bool has_users, service.HasUsers());
+  if (!has_users) {
+    const std::vector<model::Enterprise> enterprises = engine.ListEnterprises();
+    const std::vector<model::Zone> zones = engine.ListZones();
+    if (enterprises.empty() || zones.empty()) return Status::OK();
+    const model::Enterprise& ent = enterprises.front();
+    std::ostringstream out;
+    out << "zeropark demo accounts / 演示账号 (database " << db << ")\n";
+    auto add = [&](std::string name, auth::Role role, std::string display) -> Status {
+      auth::User u;
+      u.username = name;
+      u.display_name = std::move(display);
+      u.role = role;
+      if (role == auth::Role::kEnterprise) u.enterprise_code = ent.code;
+      if (role == auth::Role::kOfficer)
+        u.zones = {ent.zone_code.empty() ? zones.front().code : ent.zone_code};
+      std::string password = role == auth::Role::kDevice ? "" : auth::NewSecret().substr(3, 16);
+      ZP_ASSIGN_OR_RETURN(auth::User created, service.CreateUser(u, password));
+      if (role == auth::Role::kDevice) {
+        std::vector<std::string> meters;
+        for (const model::Meter& m : engine.ListMeters()) {
+          if (m.enterprise_code == ent.code && m.kind != model::MeterKind::kVirtual) {
+            meters.push_back(m.code);
+          }
+        }
+        ZP_ASSIGN_OR_RETURN(
+            auth::Issued token,
+            service.IssueToken(created.id, auth::CredentialKind::kDeviceToken, "demo gateway",
+                               meters, 0, static_cast<int64_t>(std::time(nullptr))));
+        out << fmt::format("  {:<9} {:<16} device token / 设备令牌: {}  (meters of {})\n",
+                           auth::RoleName(role), name, token.secret, ent.code);
+      } else {
+        out << fmt::format("  {:<9} {:<16} password / 密码: {}{}\n", auth::RoleName(role), name,
+                           password,
+                           role == auth::Role::kEnterprise ? "  (" + ent.name + ")"
+                           : role == auth::Role::kOfficer  ? "  (zone " + u.zones.front() + ")"
+                                                           : std::string());
+      }
+      return Status::OK();
+    };
+    ZP_RETURN_IF_ERROR(add("demo-admin", auth::Role::kAdmin, "演示管理员 / Demo administrator"));
+    ZP_RETURN_IF_ERROR(add("demo-analyst", auth::Role::kAnalyst, "演示分析员 / Demo analyst"));
+    ZP_RETURN_IF_ERROR(add("demo-officer", auth::Role::kOfficer, "演示网格员 / Demo officer"));
+    ZP_RETURN_IF_ERROR(
+        add("demo-enterprise", auth::Role::kEnterprise, "演示企业用户 / Demo enterprise user"));
+    ZP_RETURN_IF_ERROR(add("demo-auditor", auth::Role::kAuditor, "演示审计员 / Demo auditor"));
+    ZP_RETURN_IF_ERROR(add("demo-gateway", auth::Role::kDevice, "演示网关 / Demo gateway"));
+    out << "Log in: POST /api/v1/login {\"username\",\"password\"} (session cookie), or send "
+           "Authorization: Bearer <token> / 登录方式\n";
+    {
+      std::ofstream f(file, std::ios::trunc);
+      f << out.str();
+      if (!f) return InternalError("cannot write " + file);
+    }
+    ::chmod(file.c_str(), 0600);
+  }
+  std::ifstream in(file);
+  if (in) {
+    std::ostringstream text;
+    text << in.rdbuf();
+    fmt::print(stderr, "\n{}\n", text.str());
+  } else {
+    fmt::print(stderr, "demo accounts exist; their passwords were in {} / 演示账号已存在\n", file);
+  }
+  return Status::OK();
 }
 
 // SIGINT and SIGTERM, blocked in the calling thread and so in every thread it starts afterwards
@@ -63,6 +161,7 @@ int ServeUntilSignal(engine::Engine& engine, const ServeArgs& args) {
   options.host = args.host;
   options.port = args.port;
   options.threads = args.threads;
+  options.secure_cookies = !args.insecure_cookies;
   Result<std::unique_ptr<server::Server>> server = server::Server::Start(engine, options);
   if (!server.ok()) return Fail(server.error());
   const model::Park park = engine.GetPark();
@@ -73,6 +172,10 @@ int ServeUntilSignal(engine::Engine& engine, const ServeArgs& args) {
              "正在服务, 按 Ctrl-C 停止 / press Ctrl-C to stop\n",
              server::Version(), park.name.empty() ? "the park" : park.name, host, (*server)->port(),
              args.db);
+  if (Status s = OfferSetup(engine, fmt::format("http://{}:{}/", host, (*server)->port()));
+      !s.ok()) {
+    fmt::print(stderr, "warning: {}\n", s.message());
+  }
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   fmt::print(stderr, "stopping (signal {}) ...\n", signal_number);
@@ -156,6 +259,9 @@ int RunDemo(const DemoArgs& args) {
                "演示园区已就绪\n",
                summary->zones, summary->enterprises, summary->meters, summary->readings,
                summary->seconds);
+  }
+  if (Status s = EnsureDemoAccounts(**engine, args.serve.db); !s.ok()) {
+    return Fail(s.WithContext("demo accounts"));
   }
   if (args.no_serve) return 0;
   return ServeUntilSignal(**engine, args.serve);

@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
   zp::cli::AddRegistryCommands(app, &run);
   zp::cli::AddQueryCommands(app, &run);
   zp::cli::AddAccountingCommands(app, &run);
+  zp::cli::AddAccountCommands(app, &run);
+  zp::cli::SetCommandLine(argc, argv);
 
   try {
     app.parse(argc, argv);

@@ -48,15 +48,17 @@ def batch_body(slots):
 class Writer(threading.Thread):
     """Posts batches until the server goes away, the stop flag is set or the batch limit."""
 
-    def __init__(self, url, round_no, writer, stop):
+    def __init__(self, url, round_no, writer, stop, headers=None):
         super().__init__(daemon=True)
         self.url, self.round_no, self.writer, self.stop = url, round_no, writer, stop
+        self.headers = headers or {}
         self.acked = []       # batch slot ranges answered 204
         self.unacked = []     # sent but not acknowledged (error or connection lost)
         self.refused = []     # (status, text) of non-204 answers
 
     def run(self):
         s = requests.Session()
+        s.headers.update(self.headers)
         for k in range(MAX_BATCHES_PER_WRITER):
             if self.stop.is_set():
                 break
@@ -93,7 +95,7 @@ class Kill9Test(h.ServerTestCase):
         acked, unacked = [], []
         for round_no in range(rounds):
             stop = threading.Event()
-            writers = [Writer(server.url, round_no, w, stop) for w in range(2)]
+            writers = [Writer(server.url, round_no, w, stop, server.auth_headers) for w in range(2)]
             for w in writers:
                 w.start()
             # Let acknowledgements pile up, then kill while batches are in flight.

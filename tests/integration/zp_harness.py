@@ -77,13 +77,38 @@ class Server:
         self.proc = None
         self.port = None
         self.killed = False
+        self.token = None
         self.session = requests.Session()
+
+    def _new_session(self):
+        s = requests.Session()
+        if self.token:
+            s.headers["Authorization"] = "Bearer " + self.token
+        return s
+
+    @property
+    def auth_headers(self):
+        return {"Authorization": "Bearer " + self.token} if self.token else {}
+
+    def ensure_admin_token(self):
+        """Every route but /health needs credentials: an administrator account and an API token,
+        created once per database through the CLI (as an operator would)."""
+        if self.token:
+            return
+        users = run_cli(["user", "list", "--db", self.db, "--csv"]).stdout
+        if "it-admin" not in users:
+            run_cli(["user", "add", "--db", self.db, "--username", "it-admin", "--role", "admin",
+                     "--generate-password"])
+        self.token = run_cli(["token", "issue", "--db", self.db, "--username", "it-admin",
+                              "--name", "integration tests", "--expires-days", "0"]).stdout.strip()
+        self.session = self._new_session()
 
     @property
     def url(self):
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout_s=60):
+        self.ensure_admin_token()
         self.port = free_port()
         log = open(self.log_path, "ab")
         log.write(f"\n--- start on port {self.port}\n".encode())
@@ -118,7 +143,7 @@ class Server:
         if self.proc is not None:
             self.proc.wait(timeout=30)
         self.session.close()
-        self.session = requests.Session()
+        self.session = self._new_session()
 
     def stop(self, check=True):
         """SIGTERM and wait. With `check`, a shutdown that is not clean (exit status not 0: a
