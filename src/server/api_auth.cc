@@ -410,7 +410,9 @@ void Api::Audit(const Route& route, const HttpRequest& request, const RequestSco
   row.action = route.method + " " + route.path;
   row.target = request.path;
   row.before_json = Truncate(std::move(before));
-  if (route.audit_state) {
+  if (route.audit_redact) {
+    row.after_json = fmt::format(R"({{"status":{},"redacted":true}})", response.status);
+  } else if (route.audit_state) {
     row.after_json = Truncate(route.audit_state(request));
   } else if (response.content_type.starts_with("application/json")) {
     row.after_json = Truncate(response.body);

@@ -1,12 +1,22 @@
 // The route table: every endpoint with its parameters. The router, the parameter checks, the
 // OpenAPI document and the landing page are all built from it.
 
+#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "api.h"
 
 namespace zp::server {
 namespace {
+
+Result<int64_t> ParseIntParamText(std::string_view text) {
+  int64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    return InvalidArgumentError("not a number");
+  }
+  return v;
+}
 
 ParamSpec Q(std::string name, std::string description, std::string type = "string") {
   ParamSpec p;
@@ -406,6 +416,26 @@ std::vector<Route> Api::BuildRoutes() {
     }
     if (r.path == "/api/v1/meters/{code}/replacements" && r.method == "POST") {
       r.audit_state = state_of("/api/v1/meters/{code}/replacements");
+    }
+    if (r.method == "POST" &&
+        (r.path == "/api/v1/login" || r.path == "/api/v1/setup" || r.path == "/api/v1/me/tokens" ||
+         r.path == "/api/v1/users/{id}/tokens")) {
+      r.audit_redact = true;
+    }
+    if (r.method == "PUT" && r.path == "/api/v1/users/{id}") {
+      r.audit_state = [this](const HttpRequest& q) -> std::string {
+        Result<int64_t> id = ParseIntParamText(q.PathParam("id"));
+        if (!id.ok()) return {};
+        Result<auth::User> u = auth_.GetUser(*id);
+        if (!u.ok()) return {};
+        return nlohmann::json{{"username", u->username},
+                              {"display_name", u->display_name},
+                              {"role", auth::RoleName(u->role)},
+                              {"enterprise_code", u->enterprise_code},
+                              {"zones", u->zones},
+                              {"disabled", u->disabled}}
+            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      };
     }
     if (r.path.starts_with("/api/v1/refdata") && r.method != "GET") {
       r.audit_state = [this](const HttpRequest&) -> std::string {

@@ -578,6 +578,29 @@ TEST_F(AuthTest, EveryWriteIsAuditedWithBeforeAndAfter) {
   }
   EXPECT_TRUE(rename) << log->body;
   EXPECT_TRUE(refused) << log->body;
+  // Secrets never reach the audit log: a login's CSRF token, a new token, passwords.
+  auto login = Send("POST", "/api/v1/login",
+                    R"({"username":"u-analyst","password":")" + password_ + R"("})", "");
+  ASSERT_TRUE(login);
+  ASSERT_EQ(login->status, 200);
+  const std::string csrf = json::parse(login->body)["csrf_token"];
+  auto issued =
+      Send("POST", "/api/v1/me/tokens", R"({"name":"audit-check"})", tokens_.at("analyst"));
+  ASSERT_TRUE(issued);
+  ASSERT_EQ(issued->status, 201) << issued->body;
+  const std::string new_token = json::parse(issued->body)["token"];
+  auto user =
+      Send("PUT", "/api/v1/users/" + std::to_string(user_ids_.at("officer")),
+           R"({"display_name":"王网格","password":"another long secret 7"})", tokens_.at("admin"));
+  ASSERT_TRUE(user);
+  ASSERT_EQ(user->status, 200) << user->body;
+  log = Send("GET", "/api/v1/audit?limit=100000", "", tokens_.at("auditor"));
+  ASSERT_TRUE(log);
+  EXPECT_THAT(log->body, Not(HasSubstr(csrf)));
+  EXPECT_THAT(log->body, Not(HasSubstr(new_token)));
+  EXPECT_THAT(log->body, Not(HasSubstr(password_)));
+  EXPECT_THAT(log->body, Not(HasSubstr("another long secret 7")));
+  EXPECT_THAT(log->body, HasSubstr("王网格"));  // the account change itself is recorded
   // The log cannot be changed through the store.
   EXPECT_EQ(Send("GET", "/api/v1/audit", "", tokens_.at("analyst"))->status, 403);
   // Readings carry the writer in their provenance.

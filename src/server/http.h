@@ -122,6 +122,9 @@ struct Route {
   // For the audit log of writes: the JSON state of what the request changes (called before and
   // after the handler). Empty: "before" is empty and "after" is the response body.
   std::function<std::string(const HttpRequest&)> audit_state;
+  // The response holds secrets (session CSRF token, new API tokens): the audit log keeps only the
+  // status, never the body.
+  bool audit_redact = false;
 };
 
 }  // namespace zp::server
