@@ -637,6 +637,14 @@ HttpResponse Api::UpdateUser(const HttpRequest& r) {
   if (auto pw = StringField(*body, "password", false); pw.ok() && !pw->empty()) {
     Status s = auth_.SetPassword(id, *pw);
     if (!s.ok()) return ErrorResponse(s);
+    // A new password ends the account's browser sessions (its API tokens stay valid).
+    auto creds = auth_.ListCredentials(id);
+    if (!creds.ok()) return ErrorResponse(creds.status());
+    for (const auth::Credential& c : *creds) {
+      if (c.kind == auth::CredentialKind::kSession && !c.revoked) {
+        if (Status r = auth_.Revoke(c.id); !r.ok()) return ErrorResponse(r);
+      }
+    }
   }
   return JsonResponse(DumpJson(UserJson(*updated)));
 }

@@ -594,6 +594,11 @@ TEST_F(AuthTest, EveryWriteIsAuditedWithBeforeAndAfter) {
            R"({"display_name":"王网格","password":"another long secret 7"})", tokens_.at("admin"));
   ASSERT_TRUE(user);
   ASSERT_EQ(user->status, 200) << user->body;
+  // The officer's new password works; the old one does not.
+  auto relog = Send("POST", "/api/v1/login",
+                    R"({"username":"u-officer","password":"another long secret 7"})", "");
+  ASSERT_TRUE(relog);
+  EXPECT_EQ(relog->status, 200);
   log = Send("GET", "/api/v1/audit?limit=100000", "", tokens_.at("auditor"));
   ASSERT_TRUE(log);
   EXPECT_THAT(log->body, Not(HasSubstr(csrf)));
