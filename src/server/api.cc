@@ -195,6 +195,9 @@ HttpResponse Api::Landing(const HttpRequest& r) {
   info.version = std::string(Version());
   info.backend = std::string(engine_.store().backend());
   info.routes = &router_.routes();
+  if (r.scope != nullptr && !r.scope->actor.empty()) {
+    info.signed_in_as = fmt::format("{} ({})", r.scope->actor, r.scope->role);
+  }
   // Example links name enterprises and meters: only for callers who may see the whole park.
   const bool examples = r.scope != nullptr && !r.scope->actor.empty() && !r.scope->restricted;
   const Examples ex = examples ? FindExamples() : Examples{};

@@ -469,6 +469,23 @@ TEST_F(AuthTest, LoginFailuresAreRateLimitedAndIndistinguishable) {
   EXPECT_EQ(r->status, 429);
 }
 
+TEST_F(AuthTest, LandingPageOffersSignInAndHidesCodesFromAnonymous) {
+  auto anon = Send("GET", "/", "", "");
+  ASSERT_TRUE(anon);
+  EXPECT_EQ(anon->status, 200);
+  EXPECT_THAT(anon->body, HasSubstr("id=\"login\""));
+  EXPECT_THAT(anon->body, Not(HasSubstr("A.EL")));
+  EXPECT_THAT(anon->body, Not(HasSubstr(a_)));
+  auto ent = Send("GET", "/", "", tokens_.at("enterprise"));
+  ASSERT_TRUE(ent);
+  EXPECT_THAT(ent->body, HasSubstr("u-enterprise (enterprise)"));
+  EXPECT_THAT(ent->body, Not(HasSubstr("B.EL")));
+  auto admin = Send("GET", "/", "", tokens_.at("admin"));
+  ASSERT_TRUE(admin);
+  EXPECT_THAT(admin->body, HasSubstr("u-admin (admin)"));
+  EXPECT_THAT(admin->body, HasSubstr("/api/v1/readings?meter="));
+}
+
 TEST_F(AuthTest, FirstStartSetupTokenIsOneTime) {
   auto store = store::OpenStore("memory:");
   ASSERT_TRUE(store.ok());

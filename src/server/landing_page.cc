@@ -100,6 +100,28 @@ std::string RenderLandingPage(const LandingInfo& info) {
       "carbon data platform for industrial parks</p></header>\n<main>\n",
       HtmlEscape(park_name), HtmlEscape(info.version));
 
+  // Sign in: the session cookie then opens the JSON links below (GET needs no CSRF token).
+  html += "<section><h2>登录 <span class=\"en\">/ Sign in</span></h2>\n";
+  if (info.signed_in_as.empty()) {
+    html +=
+        "<form id=\"login\"><input name=\"u\" placeholder=\"账号 / user name\" "
+        "autocomplete=\"username\"> <input name=\"p\" type=\"password\" "
+        "placeholder=\"密码 / password\" autocomplete=\"current-password\"> <button>登录 / "
+        "Sign in</button> <span id=\"msg\"></span></form>\n"
+        "<p class=\"en\">The demo prints its accounts when it starts / 演示账号在启动时打印。 "
+        "Scripts use <code>Authorization: Bearer &lt;token&gt;</code>.</p>\n"
+        "<script>document.getElementById('login').addEventListener('submit',async e=>{"
+        "e.preventDefault();const f=e.target;const r=await fetch('/api/v1/login',{method:'POST',"
+        "headers:{'Content-Type':'application/json'},body:JSON.stringify({username:f.u.value,"
+        "password:f.p.value})});if(r.ok){location.reload();}else{const j=await r.json();"
+        "document.getElementById('msg').textContent=j.error?j.error.message:r.status;}});"
+        "</script>\n";
+  } else {
+    html += fmt::format("<p>已登录 / Signed in as <b>{}</b> · {}</p>\n",
+                        HtmlEscape(info.signed_in_as), Link("/api/v1/me", "/api/v1/me"));
+  }
+  html += "</section>\n";
+
   html += "<section><h2>园区 <span class=\"en\">/ Park</span></h2>\n<table>\n";
   html += fmt::format("<tr><th>名称 / Name</th><td>{}</td></tr>\n", HtmlEscape(info.park.name));
   html +=

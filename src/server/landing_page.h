@@ -19,6 +19,7 @@ struct LandingInfo {
   size_t meters = 0;
   std::string version;
   std::string backend;
+  std::string signed_in_as;  // "name (role)" when the request carried credentials
   // Example links; empty codes leave their examples out.
   std::string example_meter;
   std::string example_enterprise;
