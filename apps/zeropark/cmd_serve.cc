@@ -90,7 +90,9 @@ Status EnsureDemoAccounts(engine::Engine& engine, const std::string& db) {
       if (role == auth::Role::kEnterprise) u.enterprise_code = ent.code;
       if (role == auth::Role::kOfficer)
         u.zones = {ent.zone_code.empty() ? zones.front().code : ent.zone_code};
-      std::string password = role == auth::Role::kDevice ? "" : auth::NewSecret().substr(3, 16);
+      // 14 random characters plus a digit and a letter: always two character classes.
+      std::string password =
+          role == auth::Role::kDevice ? "" : auth::NewSecret().substr(3, 14) + "7k";
       ZP_ASSIGN_OR_RETURN(auth::User created, service.CreateUser(u, password));
       if (role == auth::Role::kDevice) {
         std::vector<std::string> meters;
@@ -103,10 +105,10 @@ Status EnsureDemoAccounts(engine::Engine& engine, const std::string& db) {
             auth::Issued token,
             service.IssueToken(created.id, auth::CredentialKind::kDeviceToken, "demo gateway",
                                meters, 0, static_cast<int64_t>(std::time(nullptr))));
-        out << fmt::format("  {:<9} {:<16} device token / 设备令牌: {}  (meters of {})\n",
+        out << fmt::format("  {:<10} {:<16} device token / 设备令牌: {}  (meters of {})\n",
                            auth::RoleName(role), name, token.secret, ent.code);
       } else {
-        out << fmt::format("  {:<9} {:<16} password / 密码: {}{}\n", auth::RoleName(role), name,
+        out << fmt::format("  {:<10} {:<16} password / 密码: {}{}\n", auth::RoleName(role), name,
                            password,
                            role == auth::Role::kEnterprise ? "  (" + ent.name + ")"
                            : role == auth::Role::kOfficer  ? "  (zone " + u.zones.front() + ")"
