@@ -49,8 +49,10 @@ ctest --test-dir build "${CTEST_ARGS[@]}" || failed+=("ctest build/")
 # --- 2. AddressSanitizer + UndefinedBehaviorSanitizer build: tests only, no benchmarks.
 if [[ $ASAN == 1 ]]; then
   stamp "configure + build build-asan/ (ASan + UBSan)"
-  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZP_SANITIZE=ON \
-    -DZP_BUILD_TESTS=ON -DZP_BUILD_BENCHMARKS=OFF >/dev/null
+  # -O1 -g1 with assertions on: the sanitizers need no more, and it compiles in about half the
+  # time of -O2 -g (keeps the default test run well under 20 minutes on 2 cores).
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" \
+    -DZP_SANITIZE=ON -DZP_BUILD_TESTS=ON -DZP_BUILD_BENCHMARKS=OFF >/dev/null
   cmake --build build-asan -j"$JOBS"
   stamp "ctest build-asan/"
   ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1" \
