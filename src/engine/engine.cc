@@ -697,11 +697,13 @@ class EngineImpl final : public Engine {
     struct Member {
       std::string group;
       const model::Meter* meter;
+      double sign;
     };
     std::vector<Member> members;
-    ZP_RETURN_IF_ERROR(SelectMembers(*reg, q, [&](std::string group, const model::Meter* m) {
-      members.push_back({std::move(group), m});
-    }));
+    ZP_RETURN_IF_ERROR(
+        SelectMembers(*reg, q, [&](std::string group, const model::Meter* m, double sign) {
+          members.push_back({std::move(group), m, sign});
+        }));
     // Physical series needed (virtual meters expand to their terms).
     std::set<int64_t> needed;
     for (const Member& mb : members) {
@@ -719,13 +721,14 @@ class EngineImpl final : public Engine {
     std::map<std::pair<std::string, units::Carrier>, Buckets> groups;
     for (const Member& mb : members) {
       Buckets& g = groups[{mb.group, mb.meter->carrier}];
+      // Readings are counted for members, not for meters taken out of a feeding enterprise.
       auto add = [&](int64_t id, double sign) {
         auto it = per_series.find(id);
         if (it == per_series.end()) return;
         for (const auto& [t, v] : it->second) {
           auto& cell = g[t];
-          cell.first += sign * v.first;
-          cell.second += v.second;
+          cell.first += sign * mb.sign * v.first;
+          if (mb.sign > 0) cell.second += v.second;
         }
       };
       if (mb.meter->kind == model::MeterKind::kVirtual) {
@@ -1509,8 +1512,11 @@ class EngineImpl final : public Engine {
     return out;
   }
 
+  // Calls add(group, meter, sign) for every meter that contributes to a group: +1 for a member,
+  // -1 for a meter of another enterprise fed from an enterprise's meter (a tenant behind its
+  // incomer), which is taken out of the feeding enterprise so no energy is counted twice.
   Status SelectMembers(const Registry& reg, const SumQuery& q,
-                       const std::function<void(std::string, const model::Meter*)>& add) {
+                       const std::function<void(std::string, const model::Meter*, double)>& add) {
     std::set<std::string, std::less<>> meter_filter(q.meters.begin(), q.meters.end());
     std::set<std::string, std::less<>> ent_filter(q.enterprises.begin(), q.enterprises.end());
     std::set<std::string, std::less<>> zone_filter(q.zones.begin(), q.zones.end());
@@ -1523,45 +1529,64 @@ class EngineImpl final : public Engine {
     for (const auto& code : zone_filter) {
       if (!reg.zones.count(code)) return NotFoundError("no zone '" + code + "'");
     }
-    for (const auto& [code, m] : reg.meters) {
-      const model::Enterprise* ent = nullptr;
-      if (!m.enterprise_code.empty()) {
-        auto e = reg.enterprises.find(m.enterprise_code);
-        if (e != reg.enterprises.end()) ent = &e->second;
-      }
-      if (!meter_filter.empty() && !meter_filter.count(code)) continue;
-      if (!ent_filter.empty() && (!ent || !ent_filter.count(ent->code))) continue;
-      if (!zone_filter.empty() && (!ent || !zone_filter.count(ent->zone_code))) continue;
-      if (q.carrier && m.carrier != *q.carrier) continue;
+    auto enterprise_of = [&](const std::string& code) -> const model::Enterprise* {
+      if (code.empty()) return nullptr;
+      auto e = reg.enterprises.find(code);
+      return e != reg.enterprises.end() ? &e->second : nullptr;
+    };
+    // Whether an enterprise (nullptr: a park meter) passes the enterprise, zone and industry
+    // filters.
+    auto passes = [&](const model::Enterprise* ent) {
+      if (!ent_filter.empty() && (!ent || !ent_filter.count(ent->code))) return false;
+      if (!zone_filter.empty() && (!ent || !zone_filter.count(ent->zone_code))) return false;
       if (!q.industry_prefix.empty() &&
           (!ent || !ent->industry_code.starts_with(q.industry_prefix))) {
-        continue;
+        return false;
       }
+      return true;
+    };
+    for (const auto& [code, m] : reg.meters) {
+      if (!meter_filter.empty() && !meter_filter.count(code)) continue;
+      if (q.carrier && m.carrier != *q.carrier) continue;
+      const model::Enterprise* ent = enterprise_of(m.enterprise_code);
       const bool counted = m.kind != model::MeterKind::kVirtual &&
                            (m.flow == model::MeterFlow::kConsumption || q.include_generation);
       const bool main_consumption = counted && m.parent_code.empty();
       // An enterprise's own top meters: no parent, or a parent outside the enterprise (a heat
       // meter fed from the park's heat station is that enterprise's main heat meter).
-      bool enterprise_main = main_consumption;
-      if (counted && !m.parent_code.empty() && ent) {
+      const model::Meter* parent = nullptr;
+      if (!m.parent_code.empty()) {
         auto p = reg.meters.find(m.parent_code);
-        enterprise_main = p != reg.meters.end() && p->second.enterprise_code != ent->code;
+        if (p != reg.meters.end()) parent = &p->second;
       }
+      const bool enterprise_main =
+          counted && ent && (parent == nullptr || parent->enterprise_code != ent->code);
+      // The enterprise that feeds this meter, when it is another one.
+      const model::Enterprise* feeder =
+          enterprise_main && parent != nullptr ? enterprise_of(parent->enterprise_code) : nullptr;
       switch (q.group_by) {
         case GroupBy::kMeter:
-          add(code, &m);
+          if (passes(ent)) add(code, &m, 1.0);
           break;
         case GroupBy::kEnterprise:
-          if (enterprise_main && ent) add(ent->code, &m);
+          if (enterprise_main && passes(ent)) add(ent->code, &m, 1.0);
+          if (feeder && passes(feeder)) add(feeder->code, &m, -1.0);
           break;
         case GroupBy::kZone:
-          if (enterprise_main && ent && !ent->zone_code.empty()) add(ent->zone_code, &m);
+          if (enterprise_main && passes(ent) && !ent->zone_code.empty()) {
+            add(ent->zone_code, &m, 1.0);
+          }
+          if (feeder && passes(feeder) && !feeder->zone_code.empty()) {
+            add(feeder->zone_code, &m, -1.0);
+          }
           break;
         case GroupBy::kCarrier:
-          if (main_consumption) add(std::string(units::GetCarrierInfo(m.carrier).code), &m);
+          if (main_consumption && passes(ent)) {
+            add(std::string(units::GetCarrierInfo(m.carrier).code), &m, 1.0);
+          }
           break;
         case GroupBy::kPark:
-          if (main_consumption) add("park", &m);
+          if (main_consumption && passes(ent)) add("park", &m, 1.0);
           break;
       }
     }

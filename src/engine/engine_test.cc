@@ -262,6 +262,40 @@ TEST_F(EngineTest, SubMetersAndVirtualMetersAreNotDoubleCounted) {
   EXPECT_DOUBLE_EQ(Sum(GroupBy::kMeter, Period::kDay, kJan1, kJan1 + kDay, "A-SUB", kJan1), 4.0);
 }
 
+TEST_F(EngineTest, TenantMetersAreTakenOutOfTheFeedingEnterprise) {
+  // B rents space behind A's incomer: B's meter is a child of A's main meter.
+  model::Meter tenant = MakeMeter("B-TENANT", ent_b_.code);
+  tenant.parent_code = "A-MAIN";
+  ASSERT_TRUE(engine_->PutMeter(tenant, true).ok());
+  ASSERT_TRUE(engine_
+                  ->Write(std::vector<ReadingIn>{{Id("A-MAIN"), kJan1, 10},
+                                                 {Id("B-TENANT"), kJan1, 3},
+                                                 {Id("B-MAIN"), kJan1, 5}},
+                          "t")
+                  .ok());
+  ASSERT_TRUE(engine_->Flush().ok());
+  auto sum = [&](GroupBy by, const std::string& group) {
+    return Sum(by, Period::kDay, kJan1, kJan1 + kDay, group, kJan1);
+  };
+  EXPECT_DOUBLE_EQ(sum(GroupBy::kEnterprise, ent_a_.code), 7.0);  // 10 - 3
+  EXPECT_DOUBLE_EQ(sum(GroupBy::kEnterprise, ent_b_.code), 8.0);  // 5 + 3
+  EXPECT_DOUBLE_EQ(sum(GroupBy::kZone, "Z1"), 7.0);
+  EXPECT_DOUBLE_EQ(sum(GroupBy::kZone, "Z2"), 8.0);
+  EXPECT_DOUBLE_EQ(sum(GroupBy::kPark, "park"), 15.0);  // A-MAIN + B-MAIN
+  // With a filter on A only, A still gives up its tenant.
+  SumQuery q;
+  q.group_by = GroupBy::kEnterprise;
+  q.period = Period::kDay;
+  q.from_s = kJan1;
+  q.to_s = kJan1 + kDay;
+  q.enterprises = {ent_a_.code};
+  auto rows = engine_->Sums(q);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_DOUBLE_EQ((*rows)[0].value, 7.0);
+  EXPECT_EQ((*rows)[0].readings, 1);  // the tenant's reading is not counted for A
+}
+
 TEST_F(EngineTest, RegistryErrorsNameTheProblem) {
   model::Meter m = MakeMeter("X-1", MakeEnterprise("91210100MA0000009", "Z1").code);
   auto r = engine_->PutMeter(m, true);

@@ -91,8 +91,9 @@ struct SumQuery {
   // Aggregates above meter level use main consumption meters only (no virtual meters, no
   // generation meters unless this is set). Park and carrier totals take meters without a parent;
   // an enterprise (and its zone) takes its meters whose parent is absent or belongs elsewhere (a
-  // heat meter fed from the park's heat station), so park = enterprises + the park's own use and
-  // network losses, and no sub-meter is counted twice.
+  // heat meter fed from the park's heat station) and gives up the meters of other enterprises fed
+  // from its meters (tenants), so park = enterprises + the park's own use and network losses, and
+  // no sub-meter is counted twice.
   bool include_generation = false;
 };
 
