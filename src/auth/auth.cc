@@ -620,6 +620,11 @@ Result<Issued> AuthService::Login(std::string_view username, std::string_view pa
   }
   if (row->disabled) return PermissionDenied("account disabled / 账户已停用");
   limiter_.Reset(user_key);
+  // Sessions accumulate a row per login: drop the dead ones now and then.
+  int64_t last = last_purge_s_.load();
+  if (now_s - last >= 3600 && last_purge_s_.compare_exchange_strong(last, now_s)) {
+    ZP_RETURN_IF_ERROR(PurgeExpired(now_s).status());
+  }
 
   store::CredentialRow c;
   c.user_id = row->id;
@@ -630,6 +635,8 @@ Result<Issued> AuthService::Login(std::string_view username, std::string_view pa
   c.last_used_s = now_s;
   return Issue(store_, std::move(c), /*with_csrf=*/true);
 }
+
+Result<int64_t> AuthService::PurgeExpired(int64_t now_s) { return store_.PurgeCredentials(now_s); }
 
 Result<Issued> AuthService::IssueToken(int64_t user_id, CredentialKind kind, std::string name,
                                        std::vector<std::string> meters, int64_t expires_s,

@@ -625,11 +625,11 @@ TEST_F(AuthServiceTest, SetupTokenCreatesTheFirstAdminOnce) {
   EXPECT_EQ(auth_->CompleteSetup(setup->secret, again, kPassword, kNow + 5).error().code(),
             StatusCode::kFailedPrecondition);
   EXPECT_EQ(auth_->CreateSetupToken(kNow + 5).error().code(), StatusCode::kFailedPrecondition);
+  // The admin's login purged the two spent setup tokens; its session remains.
   const std::vector<Credential> credentials = *auth_->ListCredentials(0);
-  ASSERT_EQ(credentials.size(), 3u);  // the two setup tokens and the admin's session
-  for (const Credential& c : credentials) {
-    EXPECT_EQ(c.revoked, c.kind == CredentialKind::kSetup) << c.id;
-  }
+  ASSERT_EQ(credentials.size(), 1u);
+  EXPECT_EQ(credentials[0].kind, CredentialKind::kSession);
+  EXPECT_FALSE(credentials[0].revoked);
   EXPECT_EQ(auth_->ListUsers()->size(), 1u);
 }
 
@@ -677,6 +677,34 @@ TEST_F(AuthServiceTest, ConcurrentAuthenticateAndLogin) {
   for (auto& th : threads) th.join();
   EXPECT_EQ(failures, 0);
   EXPECT_EQ(auth_->ListCredentials(u.id)->size(), 12u);
+}
+
+}  // namespace
+}  // namespace zp::auth
+
+namespace zp::auth {
+namespace {
+
+TEST(AuthPurgeTest, LoginDropsDeadSessionsHourly) {
+  auto opened = store::OpenStore("memory:");
+  ASSERT_TRUE(opened.ok());
+  AuthService auth(**opened);
+  User u;
+  u.username = "purger";
+  u.role = Role::kAnalyst;
+  ASSERT_TRUE(auth.CreateUser(u, kPassword).ok());
+  const int64_t t0 = kNow;
+  ASSERT_TRUE(auth.Login("purger", kPassword, "10.0.0.1", t0).ok());
+  auto first = auth.Login("purger", kPassword, "10.0.0.1", t0 + 60);
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(auth.Revoke(first->credential.id).ok());
+  EXPECT_EQ((*opened)->ListCredentials(0)->size(), 2u);  // nothing purged within the hour
+  // A day later both sessions are dead (expired, revoked) and the next login removes them.
+  ASSERT_TRUE(auth.Login("purger", kPassword, "10.0.0.1", t0 + 86400).ok());
+  auto left = (*opened)->ListCredentials(0);
+  ASSERT_TRUE(left.ok());
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_GT(left->front().expires_s, t0 + 86400);
 }
 
 }  // namespace

@@ -1050,6 +1050,35 @@ TEST_P(StoreConformanceTest, CredentialCrud) {
   EXPECT_EQ(store().UpdateCredential(999, true, 0).code(), StatusCode::kNotFound);
 }
 
+TEST_P(StoreConformanceTest, PurgeDropsDeadSessionsOnly) {
+  auto make = [](std::string hash, std::string kind, int64_t expires_s, bool revoked) {
+    CredentialRow c = MakeCredential(7, std::move(hash), std::move(kind));
+    c.expires_s = expires_s;
+    c.revoked = revoked;
+    return c;
+  };
+  const int64_t now = 1767230000;
+  ASSERT_TRUE(store().InsertCredential(make(std::string(64, 'a'), "session", now - 1, false)).ok());
+  ASSERT_TRUE(
+      store().InsertCredential(make(std::string(64, 'b'), "session", now + 100, true)).ok());
+  ASSERT_TRUE(
+      store().InsertCredential(make(std::string(64, 'c'), "session", now + 100, false)).ok());
+  ASSERT_TRUE(store().InsertCredential(make(std::string(64, 'd'), "setup", now - 1, false)).ok());
+  ASSERT_TRUE(store().InsertCredential(make(std::string(64, 'e'), "api", now - 1, false)).ok());
+  ASSERT_TRUE(store().InsertCredential(make(std::string(64, 'f'), "device", 0, true)).ok());
+  auto purged = store().PurgeCredentials(now);
+  ASSERT_TRUE(purged.ok()) << purged.error().ToString();
+  EXPECT_EQ(*purged, 3);  // expired session, revoked session, expired setup token
+  std::set<std::string> left;
+  const std::vector<CredentialRow> rows = *store().ListCredentials(0);
+  for (const CredentialRow& c : rows) left.insert(c.secret_hash.substr(0, 1));
+  EXPECT_EQ(left, (std::set<std::string>{"c", "e", "f"}));
+  EXPECT_FALSE(store().FindCredential(std::string(64, 'a'))->has_value());
+  // A purged hash can be used again (the unique index is free).
+  EXPECT_TRUE(store().InsertCredential(make(std::string(64, 'a'), "session", now + 9, false)).ok());
+  EXPECT_EQ(*store().PurgeCredentials(now), 0);
+}
+
 TEST_P(StoreConformanceTest, AuditLogAppendsAndFilters) {
   EXPECT_THAT(Audit(store()), IsEmpty());
   std::vector<AuditRow> rows = {

@@ -16,6 +16,7 @@
 // AuthService is thread-safe; it keeps nothing but the rate limiter in memory (everything else is
 // in the Store, so several processes share accounts).
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -162,11 +163,14 @@ class AuthService {
                              int64_t now_s);
 
   RateLimiter& limiter() { return limiter_; }
+  // Deletes revoked and expired sessions and setup tokens (Login also does it, at most hourly).
+  Result<int64_t> PurgeExpired(int64_t now_s);
 
  private:
   store::Store& store_;
   AuthOptions options_;
   RateLimiter limiter_;
+  std::atomic<int64_t> last_purge_s_{0};
   std::mutex setup_mu_;  // CompleteSetup runs one at a time
 };
 

@@ -193,6 +193,9 @@ class Store {
   // Sets revoked (and/or last_used_s, when > the stored value) of one credential by id.
   // `revoked` false leaves the flag as it is: a revocation is never undone. NotFound when absent.
   virtual Status UpdateCredential(int64_t id, bool revoked, int64_t last_used_s) = 0;
+  // Deletes browser sessions and setup tokens that are revoked or expired at now_s (API and device
+  // tokens stay, revoked or not, so their history can be listed). Returns how many were deleted.
+  virtual Result<int64_t> PurgeCredentials(int64_t now_s) = 0;
   // Append-only: rows are never updated or deleted (the SQLite backend refuses it by trigger).
   virtual Result<int64_t> AppendAudit(const AuditRow& row) = 0;
   // Rows with from_seq <= seq, ascending, at most `limit` (<= 0: all), whose actor equals

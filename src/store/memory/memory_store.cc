@@ -572,6 +572,24 @@ Status MemoryStore::UpdateCredential(int64_t id, bool revoked, int64_t last_used
   return Status::OK();
 }
 
+Result<int64_t> MemoryStore::PurgeCredentials(int64_t now_s) {
+  std::unique_lock lock(data_->mu);
+  int64_t deleted = 0;
+  for (auto it = data_->credentials.begin(); it != data_->credentials.end();) {
+    const CredentialRow& c = it->second;
+    const bool ephemeral = c.kind == "session" || c.kind == "setup";
+    const bool dead = c.revoked || (c.expires_s != 0 && c.expires_s <= now_s);
+    if (ephemeral && dead) {
+      data_->credential_by_hash.erase(c.secret_hash);
+      it = data_->credentials.erase(it);
+      ++deleted;
+    } else {
+      ++it;
+    }
+  }
+  return deleted;
+}
+
 Result<int64_t> MemoryStore::AppendAudit(const AuditRow& row) {
   std::unique_lock lock(data_->mu);
   AuditRow& stored = data_->audit.emplace_back(row);

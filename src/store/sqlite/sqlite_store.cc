@@ -427,6 +427,9 @@ constexpr char kSqlListCredentialsAll[] =
 constexpr char kSqlListCredentialsOfUser[] =
     "SELECT id, user_id, kind, secret_hash, csrf_hash, name, meters, created_s, expires_s, "
     "revoked, last_used_s FROM credentials WHERE user_id = ?1 ORDER BY id";
+constexpr char kSqlPurgeCredentials[] =
+    "DELETE FROM credentials WHERE kind IN ('session', 'setup') AND "
+    "(revoked != 0 OR (expires_s != 0 AND expires_s <= ?1))";
 constexpr char kSqlUpdateCredential[] =
     "UPDATE credentials SET revoked = max(revoked, ?2), last_used_s = max(last_used_s, ?3) "
     "WHERE id = ?1";
@@ -1464,6 +1467,14 @@ Status SqliteStore::UpdateCredential(int64_t id, bool revoked, int64_t last_used
     return NotFoundError(fmt::format("credential {} not found", id));
   }
   return Status::OK();
+}
+
+Result<int64_t> SqliteStore::PurgeCredentials(int64_t now_s) {
+  std::lock_guard lock(writer_->mu());
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(*writer_, kSqlPurgeCredentials));
+  stmt.Int(1, now_s);
+  ZP_RETURN_IF_ERROR(stmt.Run("purge credentials"));
+  return static_cast<int64_t>(sqlite3_changes(writer_->db()));
 }
 
 Result<int64_t> SqliteStore::AppendAudit(const AuditRow& row) {

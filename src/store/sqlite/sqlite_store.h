@@ -87,6 +87,7 @@ class SqliteStore final : public Store {
   Result<std::optional<CredentialRow>> FindCredential(std::string_view secret_hash) override;
   Result<std::vector<CredentialRow>> ListCredentials(int64_t user_id) override;
   Status UpdateCredential(int64_t id, bool revoked, int64_t last_used_s) override;
+  Result<int64_t> PurgeCredentials(int64_t now_s) override;
   Result<int64_t> AppendAudit(const AuditRow& row) override;
   Status ReadAudit(int64_t from_seq, int64_t limit, std::string_view actor,
                    std::string_view target_prefix,
