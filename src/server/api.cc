@@ -105,7 +105,9 @@ HttpResponse Api::Handle(HttpRequest& request, int* route) {
     if (write && matched.audit_state) before = matched.audit_state(request);
     HttpResponse response = matched.handler(request);
     if (write) {
-      Audit(matched, request, scope, std::move(before), response);
+      if (!matched.audit_failures_only || response.status >= 400) {
+        Audit(matched, request, scope, std::move(before), response);
+      }
       // Any write may change what the accounts are computed from.
       accounting_.Invalidate();
     }

@@ -418,6 +418,10 @@ std::vector<Route> Api::BuildRoutes() {
       r.audit_state = state_of("/api/v1/meters/{code}/replacements");
     }
     if (r.method == "POST" &&
+        (r.path == "/write" || r.path == "/api/v2/write" || r.path == "/api/v1/readings")) {
+      r.audit_failures_only = true;
+    }
+    if (r.method == "POST" &&
         (r.path == "/api/v1/login" || r.path == "/api/v1/setup" || r.path == "/api/v1/me/tokens" ||
          r.path == "/api/v1/users/{id}/tokens")) {
       r.audit_redact = true;

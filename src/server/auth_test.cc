@@ -635,6 +635,17 @@ TEST_F(AuthTest, EveryWriteIsAuditedWithBeforeAndAfter) {
   ASSERT_TRUE(corrections.ok());
   ASSERT_EQ(corrections->size(), 1u);
   EXPECT_THAT((*corrections)[0].source, HasSubstr("u-device"));
+  // Accepted readings writes are not audited per request (their corrections carry the writer);
+  // a refused one is.
+  r = Send("POST", "/write?precision=s", "e,meter=B.EL kwh=9 " + std::to_string(kDay0),
+           tokens_.at("device"), "text/plain");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  log = Send("GET", "/api/v1/audit?actor=u-device", "", tokens_.at("auditor"));
+  ASSERT_TRUE(log);
+  const json device_entries = json::parse(log->body)["entries"];
+  ASSERT_EQ(device_entries.size(), 1u) << log->body;
+  EXPECT_EQ(device_entries[0]["status"], 400);
 }
 
 }  // namespace

@@ -125,6 +125,10 @@ struct Route {
   // The response holds secrets (session CSRF token, new API tokens): the audit log keeps only the
   // status, never the body.
   bool audit_redact = false;
+  // Successful requests of this route are not audited (readings ingest: an audit row per request
+  // would cost a second durable commit per write; corrections keep their writer in their
+  // provenance, and refused or partly rejected writes are still audited).
+  bool audit_failures_only = false;
 };
 
 }  // namespace zp::server
