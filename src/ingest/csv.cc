@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "zp/base/strings.h"
 #include "zp/ingest/parsers.h"
 
 namespace zp::ingest {
@@ -34,12 +35,6 @@ std::string Quote(std::string_view s) {
   return q;
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 bool AllDigits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
@@ -50,16 +45,6 @@ size_t ColumnNumber(std::string_view s) {
   size_t v = 0;
   for (char c : s) v = v * 10 + static_cast<size_t>(c - '0');
   return v;
-}
-
-char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != Lower(b[i])) return false;
-  }
-  return true;
 }
 
 // --- Timestamp formats ---------------------------------------------------------------------
@@ -181,14 +166,14 @@ bool ReadMonthName(std::string_view s, size_t* pos, int32_t* month) {
   std::string_view rest = s.substr(*pos);
   for (int32_t m = 0; m < 12; ++m) {
     const std::string_view full = kMonthNames[m];
-    if (rest.size() >= full.size() && EqualsIgnoreCase(rest.substr(0, full.size()), full)) {
+    if (rest.size() >= full.size() && EqualsIgnoreAsciiCase(rest.substr(0, full.size()), full)) {
       *pos += full.size();
       *month = m + 1;
       return true;
     }
   }
   for (int32_t m = 0; m < 12; ++m) {
-    if (rest.size() >= 3 && EqualsIgnoreCase(rest.substr(0, 3), kMonthNames[m].substr(0, 3))) {
+    if (rest.size() >= 3 && EqualsIgnoreAsciiCase(rest.substr(0, 3), kMonthNames[m].substr(0, 3))) {
       *pos += 3;
       *month = m + 1;
       return true;
@@ -273,7 +258,7 @@ Result<TimeFormat> CheckMapping(const CsvMapping& m) {
     return bad("interval_s must be between 1 and 31622400 seconds");
   }
   auto check_column = [&](std::string_view key, std::string_view c) -> Status {
-    const std::string_view t = Trim(c);
+    const std::string_view t = TrimBlanks(c);
     if (t.empty()) return bad(std::string(key) + " is empty");
     if (m.header_rows == 0 && ColumnNumber(t) == 0) {
       return bad(std::string(key) + " " + Quote(c) +
@@ -449,20 +434,20 @@ size_t CountLines(std::string_view text) {
 
 bool IsBlank(const std::vector<std::string_view>& cells) {
   return std::all_of(cells.begin(), cells.end(),
-                     [](std::string_view c) { return Trim(c).empty(); });
+                     [](std::string_view c) { return TrimBlanks(c).empty(); });
 }
 
 // Index of a column given by header name (exact, then case-insensitive) or 1-based number.
 Result<size_t> ResolveColumn(std::string_view spec, const std::vector<std::string>& header,
                              bool have_header) {
-  const std::string_view s = Trim(spec);
+  const std::string_view s = TrimBlanks(spec);
   if (have_header) {
     for (size_t i = 0; i < header.size(); ++i) {
       if (header[i] == s) return i;
     }
     size_t found = header.size();
     for (size_t i = 0; i < header.size(); ++i) {
-      if (EqualsIgnoreCase(header[i], s)) {
+      if (EqualsIgnoreAsciiCase(header[i], s)) {
         if (found != header.size()) {
           return InvalidArgumentError("column " + Quote(spec) + " matches several header cells");
         }
@@ -492,7 +477,7 @@ struct ValueSlot {
 // Parses a value cell; returns an empty string or the reason.
 std::string ParseValue(std::string_view cell, std::string_view column, bool decimal_comma,
                        double* out) {
-  const std::string_view s = Trim(cell);
+  const std::string_view s = TrimBlanks(cell);
   if (s.empty()) return "empty value in column " + std::string(column);
   char buf[64];
   if (s.size() >= sizeof buf) {
@@ -721,7 +706,7 @@ Status ParseCsv(std::string_view text, const CsvMapping& mapping, std::vector<Pa
     ++h;
     if (h == mapping.header_rows) {
       header.clear();
-      for (std::string_view c : cells) header.emplace_back(Trim(c));
+      for (std::string_view c : cells) header.emplace_back(TrimBlanks(c));
     }
   }
   const bool have_header = mapping.header_rows > 0;
@@ -778,7 +763,7 @@ Status ParseCsv(std::string_view text, const CsvMapping& mapping, std::vector<Pa
                                    " columns; the timestamp column " + ts_name + " is missing"});
       continue;
     }
-    const std::string_view ts_text = Trim(cells[ts_col]);
+    const std::string_view ts_text = TrimBlanks(cells[ts_col]);
     int64_t ts_s = 0;
     std::string why;
     if (format.mode == TimeFormat::Mode::kPattern) {
@@ -820,13 +805,13 @@ Status ParseCsv(std::string_view text, const CsvMapping& mapping, std::vector<Pa
 
     std::string_view meter_cell, unit_cell;
     if (meter_col != SIZE_MAX) {
-      meter_cell = meter_col < cells.size() ? Trim(cells[meter_col]) : std::string_view();
+      meter_cell = meter_col < cells.size() ? TrimBlanks(cells[meter_col]) : std::string_view();
       if (meter_cell.empty()) {
         errors->push_back({line, "empty meter in column " + meter_name});
         continue;
       }
     }
-    if (unit_col != SIZE_MAX && unit_col < cells.size()) unit_cell = Trim(cells[unit_col]);
+    if (unit_col != SIZE_MAX && unit_col < cells.size()) unit_cell = TrimBlanks(cells[unit_col]);
 
     for (const ValueSlot& slot : slots) {
       double v = 0;

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "zp/base/strings.h"
 #include "zp/base/time.h"
 
 namespace zp::model {
@@ -78,17 +79,6 @@ bool IsCodeChar(char c) {
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
 // Check character of 17 characters already known to be in the alphabet.
 char CheckChar(std::string_view first17) {
   int sum = 0;
@@ -130,7 +120,7 @@ std::string_view MeterKindName(MeterKind k) {
 
 Result<MeterKind> ParseMeterKind(std::string_view s) {
   for (MeterKind k : {MeterKind::kInterval, MeterKind::kCumulative, MeterKind::kVirtual}) {
-    if (EqualsIgnoreCase(s, MeterKindName(k))) return k;
+    if (EqualsIgnoreAsciiCase(s, MeterKindName(k))) return k;
   }
   return InvalidArgumentError("unknown meter kind '" + Shown(s) +
                               "' (known: interval, cumulative, virtual)");
@@ -148,7 +138,7 @@ std::string_view MeterFlowName(MeterFlow f) {
 
 Result<MeterFlow> ParseMeterFlow(std::string_view s) {
   for (MeterFlow f : {MeterFlow::kConsumption, MeterFlow::kGeneration}) {
-    if (EqualsIgnoreCase(s, MeterFlowName(f))) return f;
+    if (EqualsIgnoreAsciiCase(s, MeterFlowName(f))) return f;
   }
   return InvalidArgumentError("unknown meter flow '" + Shown(s) +
                               "' (known: consumption, generation)");

@@ -73,16 +73,6 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
-  }
-  return true;
-}
-
 // ---- CSV reading ------------------------------------------------------------------------------
 
 // The records of `text` (see CsvReader), skipping blank lines and lines starting with '#'. The
@@ -224,7 +214,7 @@ std::string KnownNumerators() {
 
 Result<UnitPart> ParseNumerator(std::string_view s) {
   for (const NamedPart& p : kNumerators) {
-    if (EqualsIgnoreCase(p.symbol, s)) return p.part;
+    if (EqualsIgnoreAsciiCase(p.symbol, s)) return p.part;
   }
   return InvalidArgumentError(
       fmt::format("unknown factor numerator '{}' (known: {})", s, KnownNumerators()));
@@ -233,7 +223,7 @@ Result<UnitPart> ParseNumerator(std::string_view s) {
 Result<UnitPart> ParseDenominator(std::string_view s) {
   if (s.empty()) return UnitPart{Kind::kOne, 1.0};
   for (const NamedPart& p : kExtraDenominators) {
-    if (EqualsIgnoreCase(p.symbol, s)) return p.part;
+    if (EqualsIgnoreAsciiCase(p.symbol, s)) return p.part;
   }
   Result<const units::Unit*> unit = units::FindUnit(s);
   if (!unit.ok()) {
@@ -358,7 +348,7 @@ Result<std::vector<Located>> ParseFactorRows(std::string_view csv, std::string_v
     }
     std::string_view mark;
     for (std::string_view m : kConfidenceMarks) {
-      if (EqualsIgnoreCase(m, get(kColConfidence))) mark = m;
+      if (EqualsIgnoreAsciiCase(m, get(kColConfidence))) mark = m;
     }
     if (mark.empty()) {
       return error(kColConfidence, fmt::format("'{}' is not one of {}", get(kColConfidence),
@@ -384,13 +374,7 @@ Result<std::vector<Located>> ParseFactorRows(std::string_view csv, std::string_v
 std::string WriteField(std::string_view s) {
   if (!s.empty() && (IsBlank(s.front()) || IsBlank(s.back()) || s.front() == '#' ||
                      s.front() == '"' || s.back() == '\r')) {
-    std::string out = "\"";
-    for (char c : s) {
-      if (c == '"') out += '"';
-      out += c;
-    }
-    out += '"';
-    return out;
+    return CsvQuoted(s);
   }
   return CsvField(s);
 }
@@ -968,7 +952,7 @@ Result<const Province*> RefData::FindProvince(std::string_view name) const {
   const std::string_view s = Trim(name);
   const std::string_view stripped = StripSuffix(s, kProvinceSuffixes);
   for (const Province& p : impl_->provinces) {
-    if (EqualsIgnoreCase(p.code, s) || EqualsIgnoreCase(p.name_en, s) || p.name_zh == s ||
+    if (EqualsIgnoreAsciiCase(p.code, s) || EqualsIgnoreAsciiCase(p.name_en, s) || p.name_zh == s ||
         p.name_zh == stripped) {
       return &p;
     }
@@ -983,7 +967,7 @@ Result<const GridRegion*> RefData::FindGridRegion(std::string_view name) const {
   const std::string_view s = Trim(name);
   const std::string_view stripped = StripSuffix(s, kGridRegionSuffixes);
   for (const GridRegion& g : impl_->grid_regions) {
-    if (EqualsIgnoreCase(g.code, s) || EqualsIgnoreCase(g.name_en, s) || g.name_zh == s ||
+    if (EqualsIgnoreAsciiCase(g.code, s) || EqualsIgnoreAsciiCase(g.name_en, s) || g.name_zh == s ||
         g.name_zh == stripped) {
       return &g;
     }
