@@ -100,6 +100,7 @@ HttpResponse Api::Handle(HttpRequest& request, int* route) {
       if (write) Audit(matched, request, scope, "", *refused);
       return *refused;
     }
+    if (principal) scope.principal = &*principal;
     request.scope = &scope;
     std::string before;
     if (write && matched.audit_state) before = matched.audit_state(request);

@@ -131,17 +131,6 @@ HttpResponse Denied(std::string_view why) {
   return ErrorResponse(403, StatusCode::kPermissionDenied, fmt::format("{} / 无权访问", why));
 }
 
-// The numeric {id} of the path.
-Result<int64_t> PathId(const HttpRequest& r) {
-  const std::string_view text = r.PathParam("id");
-  int64_t id = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc() || end != text.data() + text.size() || id <= 0) {
-    return InvalidArgumentError("the id in the path must be a positive number");
-  }
-  return id;
-}
-
 }  // namespace
 
 std::string_view AccessName(Access a) {
@@ -465,9 +454,9 @@ HttpResponse Api::Login(const HttpRequest& r) {
 
 HttpResponse Api::Logout(const HttpRequest& r) {
   // Ends the session; an API token used here stays valid (revoke it with DELETE).
-  auto who = Authenticate(r);
-  if (who.ok() && *who && (*who)->credential.kind == auth::CredentialKind::kSession) {
-    Status s = auth_.Revoke((*who)->credential.id);
+  const auth::Principal* who = r.scope != nullptr ? r.scope->principal : nullptr;
+  if (who != nullptr && who->credential.kind == auth::CredentialKind::kSession) {
+    Status s = auth_.Revoke(who->credential.id);
     if (!s.ok()) return ErrorResponse(s);
   }
   HttpResponse resp = JsonResponse(R"({"logged_out":true})");
@@ -478,10 +467,10 @@ HttpResponse Api::Logout(const HttpRequest& r) {
 }
 
 HttpResponse Api::Me(const HttpRequest& r) {
-  auto who = Authenticate(r);
-  if (!who.ok() || !*who) return ErrorResponse(401, StatusCode::kUnauthenticated, "login required");
-  json j = UserJson((*who)->user);
-  j["credential"] = CredentialJson((*who)->credential, engine_.zone());
+  const auth::Principal* who = r.scope != nullptr ? r.scope->principal : nullptr;
+  if (who == nullptr) return ErrorResponse(401, StatusCode::kUnauthenticated, "login required");
+  json j = UserJson(who->user);
+  j["credential"] = CredentialJson(who->credential, engine_.zone());
   if (r.scope != nullptr && r.scope->restricted) {
     j["scope_enterprises"] =
         std::vector<std::string>(r.scope->enterprises.begin(), r.scope->enterprises.end());
@@ -509,9 +498,9 @@ HttpResponse Api::Setup(const HttpRequest& r) {
 }
 
 HttpResponse Api::ListMyTokens(const HttpRequest& r) {
-  auto who = Authenticate(r);
-  if (!who.ok() || !*who) return ErrorResponse(401, StatusCode::kUnauthenticated, "login required");
-  auto list = auth_.ListCredentials((*who)->user.id);
+  const auth::Principal* who = r.scope != nullptr ? r.scope->principal : nullptr;
+  if (who == nullptr) return ErrorResponse(401, StatusCode::kUnauthenticated, "login required");
+  auto list = auth_.ListCredentials(who->user.id);
   if (!list.ok()) return ErrorResponse(list.status());
   json out = json::array();
   for (const auto& c : *list) {
@@ -521,8 +510,8 @@ HttpResponse Api::ListMyTokens(const HttpRequest& r) {
 }
 
 HttpResponse Api::IssueMyToken(const HttpRequest& r) {
-  auto who = Authenticate(r);
-  if (!who.ok() || !*who) return ErrorResponse(401, StatusCode::kUnauthenticated, "login required");
+  const auth::Principal* who = r.scope != nullptr ? r.scope->principal : nullptr;
+  if (who == nullptr) return ErrorResponse(401, StatusCode::kUnauthenticated, "login required");
   auto body = JsonObject(r.body.empty() ? "{}" : r.body);
   if (!body.ok()) return ErrorResponse(body.status());
   auto name = StringField(*body, "name", true);
@@ -534,11 +523,11 @@ HttpResponse Api::IssueMyToken(const HttpRequest& r) {
     }
     days = it->get<int64_t>();
   }
-  const auth::CredentialKind kind = (*who)->user.role == auth::Role::kDevice
+  const auth::CredentialKind kind = who->user.role == auth::Role::kDevice
                                         ? auth::CredentialKind::kDeviceToken
                                         : auth::CredentialKind::kApiToken;
-  std::vector<std::string> meters = (*who)->credential.meters;
-  auto issued = auth_.IssueToken((*who)->user.id, kind, *name, meters,
+  std::vector<std::string> meters = who->credential.meters;
+  auto issued = auth_.IssueToken(who->user.id, kind, *name, meters,
                                  days == 0 ? 0 : Now() + days * 86400, Now());
   if (!issued.ok()) return ErrorResponse(issued.status());
   json j = CredentialJson(issued->credential, engine_.zone());
@@ -548,12 +537,12 @@ HttpResponse Api::IssueMyToken(const HttpRequest& r) {
 }
 
 HttpResponse Api::RevokeMyToken(const HttpRequest& r) {
-  auto who = Authenticate(r);
-  if (!who.ok() || !*who) return ErrorResponse(401, StatusCode::kUnauthenticated, "login required");
+  const auth::Principal* who = r.scope != nullptr ? r.scope->principal : nullptr;
+  if (who == nullptr) return ErrorResponse(401, StatusCode::kUnauthenticated, "login required");
   Result<int64_t> cred_id_or = PathId(r);
   if (!cred_id_or.ok()) return ErrorResponse(cred_id_or.status());
   const int64_t cred_id = *cred_id_or;
-  auto list = auth_.ListCredentials((*who)->user.id);
+  auto list = auth_.ListCredentials(who->user.id);
   if (!list.ok()) return ErrorResponse(list.status());
   for (const auto& c : *list) {
     if (c.id == cred_id) {

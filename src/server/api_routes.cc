@@ -5,18 +5,10 @@
 #include <nlohmann/json.hpp>
 
 #include "api.h"
+#include "params.h"
 
 namespace zp::server {
 namespace {
-
-Result<int64_t> ParseIntParamText(std::string_view text) {
-  int64_t v = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size()) {
-    return InvalidArgumentError("not a number");
-  }
-  return v;
-}
 
 ParamSpec Q(std::string name, std::string description, std::string type = "string") {
   ParamSpec p;
@@ -428,7 +420,7 @@ std::vector<Route> Api::BuildRoutes() {
     }
     if (r.method == "PUT" && r.path == "/api/v1/users/{id}") {
       r.audit_state = [this](const HttpRequest& q) -> std::string {
-        Result<int64_t> id = ParseIntParamText(q.PathParam("id"));
+        Result<int64_t> id = PathId(q);
         if (!id.ok()) return {};
         Result<auth::User> u = auth_.GetUser(*id);
         if (!u.ok()) return {};

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "zp/auth/auth.h"
 #include "zp/base/result.h"
 
 namespace zp::server {
@@ -26,6 +27,9 @@ struct RequestScope {
   std::set<std::string, std::less<>> enterprises;
   std::set<std::string, std::less<>> meters;  // devices: the meters they may write
   bool device = false;
+  // The authenticated caller (nullptr when anonymous): handlers use it instead of authenticating
+  // the request again.
+  const auth::Principal* principal = nullptr;
   bool AllowsEnterprise(std::string_view code) const {
     return !restricted || enterprises.count(code) > 0;
   }

@@ -87,4 +87,14 @@ bool WantsCsv(const HttpRequest& r) {
   return r.Query("format") == std::optional<std::string_view>("csv");
 }
 
+Result<int64_t> PathId(const HttpRequest& r) {
+  const std::string_view text = r.PathParam("id");
+  int64_t id = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || end != text.data() + text.size() || id <= 0) {
+    return InvalidArgumentError("the id in the path must be a positive number");
+  }
+  return id;
+}
+
 }  // namespace zp::server

@@ -32,6 +32,8 @@ Result<TimeRange> ParseRangeParams(const HttpRequest& r, const TimeZone& zone, i
 Result<int64_t> ParseIntParam(const HttpRequest& r, std::string_view name, int64_t default_value,
                               int64_t min, int64_t max);
 Result<bool> ParseBoolParam(const HttpRequest& r, std::string_view name, bool default_value);
+// The positive integer {id} of the path; InvalidArgument otherwise.
+Result<int64_t> PathId(const HttpRequest& r);
 // format=json|csv; true for CSV.
 bool WantsCsv(const HttpRequest& r);
 
