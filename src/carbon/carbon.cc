@@ -309,8 +309,7 @@ struct CAcc {
   std::array<double, 2> s2{}, tce{};
   double green = 0;
   int64_t readings = 0;
-  double added_value = 0;
-  bool added_value_missing = false, any_enterprise = false;
+  energy::AddedValueSum added_value;
 };
 
 }  // namespace
@@ -357,14 +356,7 @@ Result<std::vector<CarbonRow>> CarbonReport(const CarbonAccounts& a, const energ
         }
       }
       if (by_carrier || e == en.park_entity()) continue;
-      CAcc& x = acc[{key, -1}];
-      x.any_enterprise = true;
-      std::optional<double> v = av.Get(e, p.year, p.month);
-      if (v) {
-        x.added_value += *v;
-      } else {
-        x.added_value_missing = true;
-      }
+      acc[{key, -1}].added_value.Add(av.Get(e, p.year, p.month));
     }
     return acc;
   };
@@ -373,13 +365,7 @@ Result<std::vector<CarbonRow>> CarbonReport(const CarbonAccounts& a, const energ
   for (const energy::ReportPeriod& p : energy::ReportPeriods(q.period, q.from_month, q.to_month)) {
     std::map<Key, CAcc> cur = accumulate(p);
     std::optional<std::map<Key, CAcc>> prev;
-    if (p.from - 12 >= en.input().from_month) {
-      energy::ReportPeriod pp = p;
-      pp.from -= 12;
-      pp.to -= 12;
-      pp.year -= 1;
-      prev = accumulate(pp);
-    }
+    if (auto before = energy::YearBefore(en, p)) prev = accumulate(*before);
     for (const auto& [key, x] : cur) {
       CarbonRow r;
       r.group = key.first;
@@ -410,11 +396,11 @@ Result<std::vector<CarbonRow>> CarbonReport(const CarbonAccounts& a, const energ
           if (x.tce[ei] != 0) r.tco2_per_tce[si][ei] = r.total[si] / x.tce[ei];
         }
       }
-      if (!by_carrier && x.any_enterprise && !x.added_value_missing && x.added_value > 0) {
-        r.added_value_10k_cny = x.added_value;
+      if (std::optional<double> added = x.added_value.Total(); added && !by_carrier) {
+        r.added_value_10k_cny = *added;
         for (Scope2Method sm : kScope2Methods) {
           const size_t si = static_cast<size_t>(sm);
-          r.tco2_per_10k_cny[si] = r.total[si] / x.added_value;
+          r.tco2_per_10k_cny[si] = r.total[si] / *added;
         }
       }
       if (prev) {

@@ -123,15 +123,6 @@ Books Compute(const ParkBuilder& b, Options o = {}, std::string_view extra_rows 
   return {*en, c.ok() ? *c : nullptr};
 }
 
-double Sum(const CarbonAccounts& a, int32_t e, Carrier c, bool scope1, Scope2Method m) {
-  double t = 0;
-  const energy::Input& in = a.energy().input();
-  for (int32_t mo = in.from_month; mo < in.to_month; ++mo) {
-    t += scope1 ? a.Scope1(e, mo, c) : a.Scope2(e, mo, c, m);
-  }
-  return t;
-}
-
 // GB/T 32151.34-2024 natural gas: 389.31 GJ/10^4 Nm3 x 0.0153 tC/GJ x 0.99 x 44/12
 // = 21.62 tCO2 per 10,000 Nm3 (standards.md §5).
 TEST(WorkedExample, NaturalGas10000Nm3) {

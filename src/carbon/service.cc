@@ -622,25 +622,27 @@ std::string CoreIndicatorJson(const CarbonAccounts& a, int32_t year) {
     }
     months_with_readings += any ? 1 : 0;
   }
-  for (int32_t e = 0; e < en.entities(); ++e) {
-    for (int32_t m = from; m < to; ++m) {
-      for (Scope2Method s : kScope2Methods) co2[static_cast<size_t>(s)] += a.Total(e, m, s);
-      for (const auto& info : units::AllCarriers()) {
-        if (!refdata::IsEnergyCarrier(info.carrier)) continue;
-        tce[0] += en.Tce(e, m, info.carrier, energy::Method::kEquivalent);
-        tce[1] += en.Tce(e, m, info.carrier, energy::Method::kCoalEquivalent);
-        if (info.carrier == units::Carrier::kNaturalGas) {
-          clean_eq += en.Tce(e, m, info.carrier, energy::Method::kEquivalent);
-          clean_ceq += en.Tce(e, m, info.carrier, energy::Method::kCoalEquivalent);
-        }
+  // The park's year from the reports themselves (one row, group "park").
+  if (from < to) {
+    energy::ReportQuery q;
+    q.group = energy::Group::kPark;
+    q.period = energy::Period::kYear;
+    q.from_month = from;
+    q.to_month = to;
+    Result<std::vector<energy::EnergyRow>> energy_rows = energy::EnergyReport(en, q);
+    Result<std::vector<CarbonRow>> carbon_rows = CarbonReport(a, q);
+    if (energy_rows.ok()) {
+      for (const energy::EnergyRow& r : *energy_rows) {
+        tce[0] += r.tce[0];
+        tce[1] += r.tce[1];
+        clean_eq += r.clean_share[0] * r.tce[0];
+        clean_ceq += r.clean_share[1] * r.tce[1];
       }
-      const double g = en.GreenKwh(e, m);
-      if (g > 0) {
-        clean_eq +=
-            g *
-            en.Factor(m, units::Carrier::kElectricity, energy::Method::kEquivalent).tce_per_unit;
-        clean_ceq += g * en.Factor(m, units::Carrier::kElectricity, energy::Method::kCoalEquivalent)
-                             .tce_per_unit;
+    }
+    if (carbon_rows.ok()) {
+      for (const CarbonRow& r : *carbon_rows) {
+        co2[0] += r.total[0];
+        co2[1] += r.total[1];
       }
     }
   }

@@ -416,9 +416,7 @@ struct Acc {
   double electricity_kwh = 0;
   double green_kwh = 0;
   int64_t readings = 0;
-  double added_value = 0;
-  bool added_value_missing = false;
-  bool any_enterprise = false;
+  AddedValueSum added_value;
 };
 
 }  // namespace
@@ -543,6 +541,30 @@ std::vector<ReportPeriod> ReportPeriods(Period period, int32_t from, int32_t to)
   return ps;
 }
 
+std::optional<ReportPeriod> YearBefore(const Accounts& a, const ReportPeriod& p) {
+  if (p.from - 12 < a.input().from_month) return std::nullopt;
+  ReportPeriod before = p;
+  before.from -= 12;
+  before.to -= 12;
+  before.year -= 1;
+  before.label = p.month == 0 ? fmt::format("{:04d}", before.year) : MonthLabel(before.from);
+  return before;
+}
+
+void AddedValueSum::Add(std::optional<double> v) {
+  any_ = true;
+  if (v) {
+    value_ += *v;
+  } else {
+    missing_ = true;
+  }
+}
+
+std::optional<double> AddedValueSum::Total() const {
+  if (!any_ || missing_ || value_ <= 0) return std::nullopt;
+  return value_;
+}
+
 Status CheckRange(const Accounts& a, int32_t from_month, int32_t to_month) {
   const Input& in = a.input();
   if (to_month <= from_month) return InvalidArgumentError("empty month range");
@@ -555,7 +577,6 @@ Status CheckRange(const Accounts& a, int32_t from_month, int32_t to_month) {
 }
 
 Result<std::vector<EnergyRow>> EnergyReport(const Accounts& a, const ReportQuery& q) {
-  const Input& in = a.input();
   ZP_RETURN_IF_ERROR(CheckRange(a, q.from_month, q.to_month));
   ZP_ASSIGN_OR_RETURN(Grouping g, GroupEntities(a, q));
   AddedValues av(a);
@@ -601,14 +622,7 @@ Result<std::vector<EnergyRow>> EnergyReport(const Accounts& a, const ReportQuery
       // Every selected enterprise has a row, even without readings; the park's own use only
       // when it has some.
       if (by_carrier || !is_enterprise) continue;
-      Acc& x = acc[{key, -1}];
-      x.any_enterprise = true;
-      std::optional<double> v = av.Get(e, p.year, p.month);
-      if (v) {
-        x.added_value += *v;
-      } else {
-        x.added_value_missing = true;
-      }
+      acc[{key, -1}].added_value.Add(av.Get(e, p.year, p.month));
     }
     return acc;
   };
@@ -617,15 +631,8 @@ Result<std::vector<EnergyRow>> EnergyReport(const Accounts& a, const ReportQuery
   const std::vector<P> periods = ReportPeriods(q.period, q.from_month, q.to_month);
   for (const P& p : periods) {
     std::map<Key, Acc> cur = accumulate(p);
-    // Same period a year earlier, when the accounts hold it whole.
     std::optional<std::map<Key, Acc>> prev;
-    if (p.from - 12 >= in.from_month) {
-      P pp = p;
-      pp.from -= 12;
-      pp.to -= 12;
-      pp.year -= 1;
-      prev = accumulate(pp);
-    }
+    if (std::optional<P> before = YearBefore(a, p)) prev = accumulate(*before);
     for (const auto& [key, x] : cur) {
       EnergyRow r;
       r.group = key.first;
@@ -652,11 +659,11 @@ Result<std::vector<EnergyRow>> EnergyReport(const Accounts& a, const ReportQuery
           r.clean_share[mi] = x.clean_tce[mi] / x.tce[mi];
         }
       }
-      if (!by_carrier && x.any_enterprise && !x.added_value_missing && x.added_value > 0) {
-        r.added_value_10k_cny = x.added_value;
+      if (std::optional<double> added = x.added_value.Total(); added && !by_carrier) {
+        r.added_value_10k_cny = *added;
         for (Method method : kMethods) {
           const size_t mi = static_cast<size_t>(method);
-          r.intensity[mi] = x.tce[mi] / x.added_value;
+          r.intensity[mi] = x.tce[mi] / *added;
         }
       }
       if (prev) {

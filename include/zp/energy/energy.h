@@ -230,6 +230,20 @@ struct ReportPeriod {
   int32_t year = 0, month = 0;  // month 0 for a year
 };
 std::vector<ReportPeriod> ReportPeriods(Period p, int32_t from_month, int32_t to_month);
+// The same period a year earlier, when the accounts hold it whole (for year-on-year figures).
+std::optional<ReportPeriod> YearBefore(const Accounts& a, const ReportPeriod& p);
+// A group's added value: the sum over its enterprises, known only when every one of them has it.
+class AddedValueSum {
+ public:
+  void Add(std::optional<double> v);
+  // The sum when every enterprise added has a value and it is positive; nullopt otherwise.
+  std::optional<double> Total() const;
+
+ private:
+  double value_ = 0;
+  bool missing_ = false;
+  bool any_ = false;
+};
 Status CheckRange(const Accounts& a, int32_t from_month, int32_t to_month);
 
 // Error when the query's months lie outside the accounts or a filter names nothing.
