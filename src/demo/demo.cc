@@ -190,6 +190,7 @@ struct DemoGenerator::Impl {
                           std::vector<engine::ReadingIn>* out);
   void GeneratePark(int32_t day, int64_t ts0, std::vector<engine::ReadingIn>* out);
   void Emit(MeterGen& m, int32_t day, int64_t ts0, std::vector<engine::ReadingIn>* out);
+  void GenerateDay(std::vector<engine::ReadingIn>* out);  // out may be null (skip)
 };
 
 int32_t DemoGenerator::Impl::AddMeter(model::Meter m, MeterGen g) {
@@ -666,7 +667,7 @@ Status DemoGenerator::Impl::Plan() {
 
 void DemoGenerator::Impl::PlanFaults() {
   const int32_t n = static_cast<int32_t>(enterprises.size());
-  const int32_t days = plan.days;
+  const int32_t days = options.fault_days > 0 ? options.fault_days : plan.days;
   std::set<int32_t> used_meters, used_enterprises;
   auto find = [&](int32_t start, auto&& pred) -> int32_t {
     for (int pass = 0; pass < 2; ++pass) {
@@ -767,7 +768,7 @@ void DemoGenerator::Impl::PlanFaults() {
 }
 
 // Writes the day's values (meters' `values` scratch) as readings, applying the meter kind and
-// its fault.
+// its fault; with out == nullptr only advances the meter's state (register, last value).
 void DemoGenerator::Impl::Emit(MeterGen& m, int32_t day, int64_t ts0,
                                std::vector<engine::ReadingIn>* out) {
   const int64_t g0 = static_cast<int64_t>(day) * kSlotsPerDay;
@@ -781,7 +782,7 @@ void DemoGenerator::Impl::Emit(MeterGen& m, int32_t day, int64_t ts0,
       } else {
         m.last_value = v;
       }
-      out->push_back(engine::ReadingIn{m.id, ts0 + t * kSlotSeconds, v});
+      if (out != nullptr) out->push_back(engine::ReadingIn{m.id, ts0 + t * kSlotSeconds, v});
     }
   } else {
     if (m.lazy_start) {
@@ -803,7 +804,7 @@ void DemoGenerator::Impl::Emit(MeterGen& m, int32_t day, int64_t ts0,
         if (m.fault == FaultKind::kZeroRun) v = 0.0;
       }
       if (!in_fault || m.fault == FaultKind::kRegisterReset) m.last_value = v;
-      out->push_back(engine::ReadingIn{m.id, ts0 + t * kSlotSeconds, v});
+      if (out != nullptr) out->push_back(engine::ReadingIn{m.id, ts0 + t * kSlotSeconds, v});
     }
   }
 }
@@ -1004,6 +1005,11 @@ Result<std::unique_ptr<DemoGenerator>> DemoGenerator::Create(const DemoOptions& 
     return InvalidArgumentError(
         fmt::format("demo: days must be 1..3660, got {} / 天数须在 1 到 3660 之间", options.days));
   }
+  if (options.fault_days < 0 || options.fault_days > options.days) {
+    return InvalidArgumentError(
+        fmt::format("demo: fault_days must be 0..days ({}), got {} / 故障天数须在 0 到总天数之间",
+                    options.days, options.fault_days));
+  }
   // From 1992 on, China keeps UTC+8 all year (no daylight saving): every day has 96 slots.
   if (options.year < 1992 || options.year > 2200) {
     return InvalidArgumentError(fmt::format(
@@ -1040,19 +1046,27 @@ int32_t DemoGenerator::next_day() const { return impl_->next_day; }
 bool DemoGenerator::done() const { return impl_->next_day >= impl_->plan.days; }
 int64_t DemoGenerator::MaxReadingsPerDay() const { return impl_->physical_meters * kSlotsPerDay; }
 
+void DemoGenerator::Impl::GenerateDay(std::vector<engine::ReadingIn>* out) {
+  const int32_t day = next_day;
+  const int64_t ts0 = tz.DayStart(first_epoch_day + day);
+  ZP_CHECK(tz.DayLength(first_epoch_day + day) == kSlotsPerDay * kSlotSeconds);
+  park_water.fill(0);
+  park_heat.fill(0);
+  for (EnterpriseGen& e : enterprises) GenerateEnterprise(e, day, ts0, out);
+  GeneratePark(day, ts0, out);
+  ++next_day;
+}
+
 void DemoGenerator::GenerateNextDay(std::vector<engine::ReadingIn>* out) {
   ZP_CHECK(!done());
-  Impl& im = *impl_;
-  const int32_t day = im.next_day;
-  const int64_t ts0 = im.tz.DayStart(im.first_epoch_day + day);
-  ZP_CHECK(im.tz.DayLength(im.first_epoch_day + day) == kSlotsPerDay * kSlotSeconds);
   const size_t need = out->size() + static_cast<size_t>(MaxReadingsPerDay());
   if (out->capacity() < need) out->reserve(std::max(need, out->capacity() * 2));
-  im.park_water.fill(0);
-  im.park_heat.fill(0);
-  for (EnterpriseGen& e : im.enterprises) im.GenerateEnterprise(e, day, ts0, out);
-  im.GeneratePark(day, ts0, out);
-  ++im.next_day;
+  impl_->GenerateDay(out);
+}
+
+void DemoGenerator::SkipNextDay() {
+  ZP_CHECK(!done());
+  impl_->GenerateDay(nullptr);
 }
 
 Result<DemoPlan> PlanDemoPark(const DemoOptions& options) {
@@ -1071,6 +1085,7 @@ Result<std::string> SummaryJson(const DemoPlan& plan, const DemoOptions& options
     j["seed"] = options.seed;
     j["year"] = options.year;
     j["days"] = options.days;
+    j["fault_days"] = options.fault_days > 0 ? options.fault_days : options.days;
     j["from"] = FormatTimestamp(plan.start_s, tz);
     j["zones"] = s.zones;
     j["enterprises"] = s.enterprises;

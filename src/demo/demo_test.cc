@@ -113,6 +113,16 @@ TEST(DemoPlanTest, RejectsBadOptions) {
   EXPECT_EQ(PlanDemoPark(o).error().code(), StatusCode::kInvalidArgument);
 }
 
+TEST(DemoPlanTest, RejectsBadFaultDays) {
+  DemoOptions o = Small();
+  o.fault_days = -1;
+  EXPECT_EQ(PlanDemoPark(o).error().code(), StatusCode::kInvalidArgument);
+  o.fault_days = o.days + 1;
+  EXPECT_EQ(PlanDemoPark(o).error().code(), StatusCode::kInvalidArgument);
+  o.fault_days = o.days;
+  EXPECT_TRUE(PlanDemoPark(o).ok());
+}
+
 TEST(DemoPlanTest, SmallParkIsPrefixOfLargeOne) {
   // Enterprises are drawn from their own streams: a small park's are the large park's first.
   auto small = PlanDemoPark(Small());
@@ -235,6 +245,65 @@ TEST(DemoGeneratorTest, SameSeedSameReadings) {
   DemoOptions other = Small();
   other.seed += 1;
   EXPECT_NE(Hash(a), Hash(GenerateAll(other)));
+}
+
+// With a fixed fault_days, a longer park's first days are the shorter park's, bit for bit.
+TEST(DemoGeneratorTest, FaultDaysMakeALongerParkContinueAShorterOne) {
+  DemoOptions shorter;
+  shorter.enterprises = 10;
+  shorter.days = 4;
+  shorter.fault_days = 4;
+  DemoOptions longer = shorter;
+  longer.days = 9;
+  const auto a = GenerateAll(shorter);
+  auto gen = DemoGenerator::Create(longer);
+  ASSERT_TRUE(gen.ok());
+  std::vector<engine::ReadingIn> b;
+  for (int d = 0; d < 4; ++d) (*gen)->GenerateNextDay(&b);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(a[i].meter_id, b[i].meter_id) << i;
+    ASSERT_EQ(a[i].ts_s, b[i].ts_s) << i;
+    ASSERT_EQ(std::memcmp(&a[i].value, &b[i].value, sizeof(double)), 0) << i;
+  }
+  // Same faults, all within the first 4 days.
+  auto plan_a = PlanDemoPark(shorter);
+  const DemoPlan& plan_b = (*gen)->plan();
+  ASSERT_TRUE(plan_a.ok());
+  ASSERT_EQ(plan_a->faults.size(), 4u);
+  ASSERT_EQ(plan_b.faults.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(plan_a->faults[i].meter_code, plan_b.faults[i].meter_code);
+    EXPECT_EQ(plan_a->faults[i].from_s, plan_b.faults[i].from_s);
+    EXPECT_EQ(plan_a->faults[i].to_s, plan_b.faults[i].to_s);
+    EXPECT_LE(plan_b.faults[i].to_s, plan_b.start_s + 4 * 86400);
+  }
+  // Without fault_days the faults follow `days`, and the first days differ.
+  longer.fault_days = 0;
+  auto moved = DemoGenerator::Create(longer);
+  ASSERT_TRUE(moved.ok());
+  std::vector<engine::ReadingIn> c;
+  for (int d = 0; d < 4; ++d) (*moved)->GenerateNextDay(&c);
+  EXPECT_NE(Hash(a), Hash(c));
+  shorter.fault_days = 0;  // = days: unchanged
+  EXPECT_EQ(Hash(a), Hash(GenerateAll(shorter)));
+}
+
+TEST(DemoGeneratorTest, SkipNextDayKeepsTheState) {
+  const auto all = GenerateAll(Small());
+  auto gen = DemoGenerator::Create(Small());
+  ASSERT_TRUE(gen.ok());
+  for (int d = 0; d < 3; ++d) (*gen)->SkipNextDay();  // past the gap, the rollover's start
+  EXPECT_EQ((*gen)->next_day(), 3);
+  std::vector<engine::ReadingIn> rest;
+  while (!(*gen)->done()) (*gen)->GenerateNextDay(&rest);
+  const int64_t day3 = (*gen)->plan().start_s + 3 * 86400;
+  std::vector<engine::ReadingIn> expected;
+  for (const auto& r : all) {
+    if (r.ts_s >= day3) expected.push_back(r);
+  }
+  ASSERT_EQ(rest.size(), expected.size());
+  EXPECT_EQ(Hash(rest), Hash(expected));
 }
 
 TEST(DemoGeneratorTest, ReadingsAreWellFormed) {
@@ -423,6 +492,17 @@ TEST_F(DemoEngineTest, CountsAndMarker) {
   auto again = BuildDemoPark(*engine_, Small());
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().code(), StatusCode::kAlreadyExists);
+}
+
+TEST_F(DemoEngineTest, MarkerRecordsTheGeneratorOptions) {
+  auto marker = engine_->GetSetting(kDemoCreatedSetting);
+  ASSERT_TRUE(marker.ok() && marker->has_value());
+  const auto j = nlohmann::json::parse(**marker);
+  EXPECT_EQ(j.at("seed").get<uint64_t>(), Small().seed);
+  EXPECT_EQ(j.at("enterprises").get<int32_t>(), 10);
+  EXPECT_EQ(j.at("year").get<int32_t>(), 2025);
+  EXPECT_EQ(j.at("days").get<int32_t>(), 7);
+  EXPECT_EQ(j.at("fault_days").get<int32_t>(), 7);  // 0 = days, recorded resolved
 }
 
 TEST_F(DemoEngineTest, StoredReadingsEqualGenerated) {

@@ -4,6 +4,7 @@
 // zones, enterprises, meters and a year of 15-minute readings, generated deterministically from a
 // seed and bulk-loaded into an Engine. Same options -> identical registry and readings.
 // BuildDemoPark is called by one thread at a time on an engine; DemoGenerator is not thread-safe.
+// LiveFeed continues a built park in real time (one caller at a time).
 
 #include <cstdint>
 #include <functional>
@@ -23,6 +24,9 @@ struct DemoOptions {
   int32_t enterprises = 200;  // 1..5000
   int32_t year = 2025;        // 1992..2200; readings start on January 1, park local time
   int32_t days = 365;         // 1..3660
+  // 0..days: faults are placed within the first fault_days days (0 = days). For a fixed
+  // fault_days > 0 a day's readings do not depend on `days`: a longer park continues a shorter.
+  int32_t fault_days = 0;
   // Called after the registry is imported (stage "registry") and after every generated day
   // (stage "readings", done = days so far, total = days). May be empty.
   std::function<void(std::string_view stage, int64_t done, int64_t total)> progress;
@@ -36,8 +40,11 @@ struct DemoSummary {
   double seconds = 0;
 };
 
-// Setting that holds the JSON summary of a built demo park.
+// Setting that holds the JSON summary of a built demo park (with seed, enterprises, year, days
+// and fault_days: enough to recreate its generator).
 inline constexpr std::string_view kDemoCreatedSetting = "demo/created";
+// Setting with the UTC instant (decimal seconds) of the last reading written by a LiveFeed.
+inline constexpr std::string_view kDemoLiveUntilSetting = "demo/live_until";
 
 // Creates the demo park in `engine`: park, zones, enterprises and meters (ImportRegistry), then
 // the readings day by day (WriteUnlogged + Flush), then the setting kDemoCreatedSetting.
@@ -105,11 +112,53 @@ class DemoGenerator {
   // Appends the readings of day next_day() to *out, grouped by meter, ascending in time, and
   // advances. ZP_CHECKs !done().
   void GenerateNextDay(std::vector<engine::ReadingIn>* out);
+  // Advances past day next_day() exactly as GenerateNextDay does, without producing readings
+  // (fast-forward). ZP_CHECKs !done().
+  void SkipNextDay();
 
  private:
   struct Impl;
   explicit DemoGenerator(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
+};
+
+// Continues a built demo park in real time. It recreates the park's generator from the
+// kDemoCreatedSetting JSON with `days` extended to the 3660-day maximum, and writes the readings
+// that follow the built days through Engine::Write (logged; source "demo live feed / 演示实时数据")
+// as the clock passes them, keeping its position in kDemoLiveUntilSetting so that a new feed
+// (after a restart) continues without gaps or duplicates. Not thread-safe: one caller at a time.
+// `engine` must outlive the feed; recreate the feed after the demo meters change.
+class LiveFeed {
+ public:
+  // FailedPrecondition when the engine holds no demo park (kDemoCreatedSetting absent) or its
+  // settings are unreadable. Cheap: the generator is fast-forwarded by the first CatchUp.
+  static Result<std::unique_ptr<LiveFeed>> Create(engine::Engine& engine);
+  ~LiveFeed();
+  LiveFeed(const LiveFeed&) = delete;
+  LiveFeed& operator=(const LiveFeed&) = delete;
+
+  // Writes every generated reading with live_until() < ts <= now_s, in batches of at most one
+  // day, storing kDemoLiveUntilSetting after each batch; returns how many it wrote. The first
+  // call that has anything to do first regenerates (without writing) the days before
+  // live_until() (~0.6 s CPU for 690 days of a 200-enterprise park). Readings after now_s wait in
+  // memory for the next call. Returns 0 (and logs once) once the generator's last day is written.
+  Result<int64_t> CatchUp(int64_t now_s);
+  // UTC instant of the last reading written (absent setting: the build's last, 23:45 of its last
+  // day).
+  int64_t live_until() const;
+
+ private:
+  LiveFeed(engine::Engine& engine, std::unique_ptr<DemoGenerator> gen, int64_t live_until);
+  void LoadNextDay();
+
+  engine::Engine& engine_;
+  std::unique_ptr<DemoGenerator> gen_;
+  int64_t live_until_ = 0;
+  bool started_ = false;  // fast-forward done
+  bool exhausted_logged_ = false;
+  std::vector<engine::ReadingIn> scratch_;  // one day as generated (by meter)
+  std::vector<engine::ReadingIn> pending_;  // the current day by time; [next_, end) unwritten
+  size_t next_ = 0;
 };
 
 }  // namespace zp::demo
