@@ -83,12 +83,23 @@ class ParkBuilder {
     for (size_t i = 0; i < in_.meters.size(); ++i) {
       for (size_t k = 0; k < months; ++k) in->sums[i * months + k] = {values_[i][k], 2880};
     }
+    for (int32_t m : empty_months_) {
+      for (size_t i = 0; i < in_.meters.size(); ++i) {
+        in->sums[i * months + static_cast<size_t>(m - in_.from_month)] = {0, 0};
+      }
+    }
     return in;
+  }
+  // No meter has readings in this month (a month still to come).
+  ParkBuilder& EmptyMonth(int32_t month_index) {
+    empty_months_.push_back(month_index);
+    return *this;
   }
 
  private:
   energy::Input in_;
   std::vector<std::vector<double>> values_;
+  std::vector<int32_t> empty_months_;
 };
 
 std::shared_ptr<const refdata::RefData> Ref(std::string_view park_rows = {}) {
@@ -417,6 +428,37 @@ TEST(YearOnYear, ComparesWithTheSamePeriodOfTheYearBefore) {
   EXPECT_FALSE((*rows)[0].yoy[0].has_value());  // 2022 is not in the accounts
   ASSERT_TRUE((*rows)[1].yoy[0].has_value());
   EXPECT_NEAR(*(*rows)[1].yoy[0], 0.1, 1e-12);
+}
+
+TEST(YearOnYear, ARunningYearComparesWithTheSameMonthsOfTheYearBefore) {
+  // 2024 has readings up to September: January-September 2024 (1,100 a month) against
+  // January-September 2023 (1,000 a month), not against the whole of 2023.
+  ParkBuilder b(2023, 24);
+  b.Enterprise("A").Meter("A.EL", "A", Carrier::kElectricity, 1000);
+  for (int32_t mo = 1; mo <= 9; ++mo) b.Value("A.EL", MonthIndex(2024, mo), 1100);
+  for (int32_t mo = 10; mo <= 12; ++mo) b.EmptyMonth(MonthIndex(2024, mo));
+  Books books = Compute(b);
+  ASSERT_TRUE(books.energy);
+  energy::ReportQuery q;
+  q.from_month = MonthIndex(2024, 1);
+  q.to_month = MonthIndex(2025, 1);
+  q.group = energy::Group::kPark;
+  q.period = energy::Period::kYear;
+  auto rows = energy::EnergyReport(*books.energy, q);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 1u);
+  ASSERT_TRUE((*rows)[0].yoy[0].has_value());
+  EXPECT_NEAR(*(*rows)[0].yoy[0], 0.1, 1e-12);
+  auto carbon = CarbonReport(*books.carbon, q);
+  ASSERT_TRUE(carbon.ok()) << carbon.status().ToString();
+  ASSERT_TRUE((*carbon)[0].yoy[0].has_value());
+  EXPECT_NEAR(*(*carbon)[0].yoy[0], 0.1, 1e-9);
+  // Months are compared month by month as before.
+  q.period = energy::Period::kMonth;
+  rows = energy::EnergyReport(*books.energy, q);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_TRUE((*rows)[0].yoy[0].has_value());
+  EXPECT_NEAR(*(*rows)[0].yoy[0], 0.1, 1e-12);
 }
 
 TEST(Report, FiltersAndErrors) {

@@ -211,11 +211,7 @@ Result<std::shared_ptr<const CarbonAccounts>> AccountingService::Accounts(int32_
     }
   }
   ZP_ASSIGN_OR_RETURN(energy::Input in, energy::LoadInput(engine_, from_month - 12, to_month));
-  auto green = energy::MakeManualGreenSupply();
-  ZP_ASSIGN_OR_RETURN(
-      std::shared_ptr<const energy::Accounts> en,
-      energy::Accounts::Compute(std::make_shared<energy::Input>(std::move(in)), ref, green.get()));
-  Result<std::shared_ptr<const CarbonAccounts>> ca = CarbonAccounts::Compute(en, options);
+  Result<std::shared_ptr<const CarbonAccounts>> ca = Compute(std::move(in), ref, options);
   if (!ca.ok()) return ca.status();
   std::lock_guard<std::mutex> lock(mu_);
   if (generation == generation_) {
@@ -223,6 +219,22 @@ Result<std::shared_ptr<const CarbonAccounts>> AccountingService::Accounts(int32_
     if (cache_.size() > 4) cache_.pop_back();
   }
   return *ca;
+}
+
+Result<std::shared_ptr<const CarbonAccounts>> AccountingService::DayAccounts(int32_t day) {
+  ZP_ASSIGN_OR_RETURN(std::shared_ptr<const refdata::RefData> ref, Ref());
+  ZP_ASSIGN_OR_RETURN(Options options, CarbonOptions());
+  ZP_ASSIGN_OR_RETURN(energy::Input in, energy::LoadDayInput(engine_, day));
+  return Compute(std::move(in), ref, options);
+}
+
+Result<std::shared_ptr<const CarbonAccounts>> AccountingService::Compute(
+    energy::Input in, std::shared_ptr<const refdata::RefData> ref, const Options& options) {
+  auto green = energy::MakeManualGreenSupply();
+  ZP_ASSIGN_OR_RETURN(std::shared_ptr<const energy::Accounts> en,
+                      energy::Accounts::Compute(std::make_shared<energy::Input>(std::move(in)),
+                                                std::move(ref), green.get()));
+  return CarbonAccounts::Compute(en, options);
 }
 
 // --- parsing.

@@ -73,9 +73,13 @@ Result<Period> ParsePeriod(std::string_view s) {
 
 // --- input.
 
-Result<Input> LoadInput(engine::Engine& engine, int32_t from_month, int32_t to_month) {
-  if (to_month <= from_month) return InvalidArgumentError("empty month range");
-  if (to_month - from_month > 12 * 20) return InvalidArgumentError("at most 20 years at once");
+namespace {
+
+// The registry and the per-meter sums of `q` (meter groups, physical meters, generation included)
+// placed in the month slot `slot(period start)` returns (-1 = outside).
+template <typename Slot>
+Result<Input> LoadSums(engine::Engine& engine, engine::SumQuery q, int32_t from_month,
+                       int32_t to_month, Slot slot) {
   Input in;
   in.park = engine.GetPark();
   in.zones = engine.ListZones();
@@ -85,12 +89,7 @@ Result<Input> LoadInput(engine::Engine& engine, int32_t from_month, int32_t to_m
   in.to_month = to_month;
   const size_t months = static_cast<size_t>(in.months());
   in.sums.assign(in.meters.size() * months, MeterMonthSum{});
-  const TimeZone tz = engine.zone();
-  engine::SumQuery q;
   q.group_by = engine::GroupBy::kMeter;
-  q.period = engine::Period::kMonth;
-  q.from_s = tz.MonthStart(from_month);
-  q.to_s = tz.MonthStart(to_month);
   q.include_generation = true;
   ZP_ASSIGN_OR_RETURN(std::vector<engine::SumRow> rows, engine.Sums(q));
   std::unordered_map<std::string_view, size_t> index;
@@ -99,14 +98,41 @@ Result<Input> LoadInput(engine::Engine& engine, int32_t from_month, int32_t to_m
   for (const engine::SumRow& r : rows) {
     auto it = index.find(r.group);
     if (it == index.end()) continue;
-    const int32_t m = tz.LocalMonth(r.period_start_s);
-    if (m < from_month || m >= to_month) continue;
-    MeterMonthSum& cell = in.sums[it->second * months + static_cast<size_t>(m - from_month)];
+    const int32_t k = slot(r.period_start_s);
+    if (k < 0 || k >= in.months()) continue;
+    MeterMonthSum& cell = in.sums[it->second * months + static_cast<size_t>(k)];
     cell.value += r.value;
     cell.readings += r.readings;
   }
+  return in;
+}
+
+}  // namespace
+
+Result<Input> LoadInput(engine::Engine& engine, int32_t from_month, int32_t to_month) {
+  if (to_month <= from_month) return InvalidArgumentError("empty month range");
+  if (to_month - from_month > 12 * 20) return InvalidArgumentError("at most 20 years at once");
+  const TimeZone tz = engine.zone();
+  engine::SumQuery q;
+  q.period = engine::Period::kMonth;
+  q.from_s = tz.MonthStart(from_month);
+  q.to_s = tz.MonthStart(to_month);
+  ZP_ASSIGN_OR_RETURN(Input in, LoadSums(engine, q, from_month, to_month, [&](int64_t start) {
+                        return tz.LocalMonth(start) - from_month;
+                      }));
   ZP_ASSIGN_OR_RETURN(in.data, engine.EnterpriseData("", "", /*history=*/false));
   return in;
+}
+
+Result<Input> LoadDayInput(engine::Engine& engine, int32_t day) {
+  const TimeZone tz = engine.zone();
+  engine::SumQuery q;
+  q.period = engine::Period::kDay;
+  q.from_s = tz.DayStart(day);
+  q.to_s = tz.DayStart(day + 1);
+  const int32_t month = tz.LocalMonth(q.from_s);
+  return LoadSums(engine, q, month, month + 1,
+                  [&](int64_t start) { return tz.LocalDay(start) == day ? 0 : -1; });
 }
 
 // --- green supply entered by hand.
@@ -547,6 +573,24 @@ std::optional<ReportPeriod> YearBefore(const Accounts& a, const ReportPeriod& p)
   before.from -= 12;
   before.to -= 12;
   before.year -= 1;
+  if (p.month == 0) {
+    // A year still running (its last months have no readings anywhere in the park) is compared
+    // with the same months of the year before: year to date against the same period.
+    const Input& in = a.input();
+    const int32_t months = in.months();
+    int32_t last = -1;
+    for (int32_t m = p.to - 1; m >= p.from && last < 0; --m) {
+      if (m < in.from_month || m >= in.to_month) continue;
+      const size_t k = static_cast<size_t>(m - in.from_month);
+      for (size_t i = 0; i < in.meters.size(); ++i) {
+        if (in.sums[i * static_cast<size_t>(months) + k].readings > 0) {
+          last = m;
+          break;
+        }
+      }
+    }
+    if (last >= p.from && last + 1 < p.to) before.to = last + 1 - 12;
+  }
   before.label = p.month == 0 ? fmt::format("{:04d}", before.year) : MonthLabel(before.from);
   return before;
 }

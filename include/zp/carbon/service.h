@@ -48,6 +48,11 @@ class AccountingService {
   // from_month so year-on-year figures are available.
   Result<std::shared_ptr<const CarbonAccounts>> Accounts(int32_t from_month, int32_t to_month);
 
+  // One local day (day index, park time) accounted with its month's factors: energy, Scope 1
+  // fuel and Scope 2 from the day's readings (no process emissions, green supply or added value:
+  // those are monthly or yearly data). The report's single month slot is the day's month.
+  Result<std::shared_ptr<const CarbonAccounts>> DayAccounts(int32_t day);
+
   // The latest calendar year with readings: this year when the park has readings in it, else the
   // year before (used as the default period). Falls back to this year.
   int32_t DefaultYear();
@@ -56,6 +61,10 @@ class AccountingService {
   void Invalidate();
 
  private:
+  // Energy and carbon accounts of an input with the manual green supply.
+  static Result<std::shared_ptr<const CarbonAccounts>> Compute(
+      energy::Input in, std::shared_ptr<const refdata::RefData> ref, const Options& options);
+
   engine::Engine& engine_;
   std::mutex mu_;
   std::shared_ptr<const refdata::RefData> ref_;  // cached until park rows change

@@ -73,6 +73,11 @@ struct Input {
 // Reads the registry, the month rollups of every physical meter for [from_month, to_month) and
 // the current enterprise data.
 Result<Input> LoadInput(engine::Engine& engine, int32_t from_month, int32_t to_month);
+// One local day's sums (day index since 1970-01-01, park time) in the slot of its month
+// (from_month = the day's month, one month long), so the month's factors apply. No enterprise
+// data: a day has no added value, and yearly or monthly process emissions and green supply are
+// not split into days.
+Result<Input> LoadDayInput(engine::Engine& engine, int32_t day);
 
 // Traceable green electricity delivered to an enterprise in a month (direct supply, green power
 // trading, certificates ...). The green-power issue provides a ledger-backed source; until then
