@@ -4,11 +4,16 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <thread>
@@ -16,6 +21,7 @@
 #include "cli.h"
 #include "zp/auth/auth.h"
 #include "zp/base/logging.h"
+#include "zp/base/time.h"
 #include "zp/demo/demo.h"
 #include "zp/server/server.h"
 
@@ -28,6 +34,7 @@ struct ServeArgs {
   int port = 8080;
   int threads = 0;
   bool insecure_cookies = false;
+  std::string web_dir;  // empty: $ZP_WEB_DIR, else the checkout's web/dist
 };
 
 struct DemoArgs {
@@ -35,8 +42,76 @@ struct DemoArgs {
   uint64_t seed = demo::DemoOptions{}.seed;
   int32_t enterprises = demo::DemoOptions{}.enterprises;
   int32_t year = demo::DemoOptions{}.year;
-  int32_t days = demo::DemoOptions{}.days;
+  int32_t days = 0;  // 0: from January 1 of `year` to yesterday (park time), then live
   bool no_serve = false;
+  bool no_live = false;
+};
+
+// The demo park is in Asia/Shanghai (UTC+8, no daylight saving).
+int32_t DemoLocalDay(int64_t utc_s) {
+  return static_cast<int32_t>((utc_s + 8 * 3600) / 86400 - ((utc_s + 8 * 3600) % 86400 < 0));
+}
+
+// Keeps a demo park live while serving: every 15 s the readings whose time has come are written
+// (demo::LiveFeed). Only for a park whose data reaches the last week, so a demo built for another
+// period is not filled up with years of readings.
+class DemoLiveLoop {
+ public:
+  static std::unique_ptr<DemoLiveLoop> Start(engine::Engine& engine) {
+    Result<std::unique_ptr<demo::LiveFeed>> feed = demo::LiveFeed::Create(engine);
+    if (!feed.ok()) {
+      fmt::print(stderr, "live feed off: {} / 实时数据未启用\n", feed.error().message());
+      return nullptr;
+    }
+    const int64_t now = static_cast<int64_t>(std::time(nullptr));
+    const int64_t until = (*feed)->live_until();
+    if (until < now - 7 * 86400) {
+      fmt::print(stderr,
+                 "live feed off: the demo's readings end {} days ago (built with --days or "
+                 "--year) / 演示数据早已结束, 不启用实时数据\n",
+                 (now - until) / 86400);
+      return nullptr;
+    }
+    auto loop = std::unique_ptr<DemoLiveLoop>(new DemoLiveLoop(std::move(*feed)));
+    loop->thread_ = std::thread([p = loop.get()] { p->Run(); });
+    fmt::print(stderr,
+               "live feed: new readings are written as their time comes (every 15 s) / "
+               "实时数据: 每 15 秒写入到点的读数\n");
+    return loop;
+  }
+  ~DemoLiveLoop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  explicit DemoLiveLoop(std::unique_ptr<demo::LiveFeed> feed) : feed_(std::move(feed)) {}
+  void Run() {
+    bool first = true;
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stop_) {
+      lock.unlock();
+      Result<int64_t> n = feed_->CatchUp(static_cast<int64_t>(std::time(nullptr)));
+      if (!n.ok()) {
+        LogWarning("demo live feed stopped: {}", n.error().ToString());
+        return;
+      }
+      if (first) LogInfo("demo live feed: caught up with {} readings", *n);
+      first = false;
+      lock.lock();
+      cv_.wait_for(lock, std::chrono::seconds(15), [this] { return stop_; });
+    }
+  }
+
+  std::unique_ptr<demo::LiveFeed> feed_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
 };
 
 void AddListenOptions(CLI::App* sub, ServeArgs* args) {
@@ -49,6 +124,15 @@ void AddListenOptions(CLI::App* sub, ServeArgs* args) {
   sub->add_flag("--insecure-cookies", args->insecure_cookies,
                 "session cookies without the Secure attribute (only behind a plain-HTTP proxy on "
                 "another host) / 会话 Cookie 不加 Secure");
+  sub->add_option("--web-dir", args->web_dir,
+                  "the built dashboard (default $ZP_WEB_DIR, else " ZP_DEFAULT_WEB_DIR
+                  ") / 看板目录");
+}
+
+std::string WebDir(const ServeArgs& args) {
+  if (!args.web_dir.empty()) return args.web_dir;
+  if (const char* env = std::getenv("ZP_WEB_DIR"); env != nullptr && *env != '\0') return env;
+  return ZP_DEFAULT_WEB_DIR;
 }
 
 // First start: with no account, print a one-time setup token for creating the administrator.
@@ -156,7 +240,7 @@ sigset_t BlockStopSignals() {
 
 // Serves until SIGINT or SIGTERM, then stops the server and flushes the engine. The signals must
 // have been blocked (BlockStopSignals) before any thread was started.
-int ServeUntilSignal(engine::Engine& engine, const ServeArgs& args) {
+int ServeUntilSignal(engine::Engine& engine, const ServeArgs& args, bool demo_live = false) {
   const sigset_t signals = BlockStopSignals();
 
   server::ServerOptions options;
@@ -164,6 +248,7 @@ int ServeUntilSignal(engine::Engine& engine, const ServeArgs& args) {
   options.port = args.port;
   options.threads = args.threads;
   options.secure_cookies = !args.insecure_cookies;
+  options.web_dir = WebDir(args);
   Result<std::unique_ptr<server::Server>> server = server::Server::Start(engine, options);
   if (!server.ok()) return Fail(server.error());
   const model::Park park = engine.GetPark();
@@ -171,16 +256,20 @@ int ServeUntilSignal(engine::Engine& engine, const ServeArgs& args) {
       args.host.find(':') != std::string::npos ? "[" + args.host + "]" : args.host;
   fmt::print(stderr,
              "zeropark {} serving {} at http://{}:{}/ (database {})\n"
+             "dashboard / 看板: http://{}:{}/app/\n"
              "正在服务, 按 Ctrl-C 停止 / press Ctrl-C to stop\n",
              server::Version(), park.name.empty() ? "the park" : park.name, host, (*server)->port(),
-             args.db);
+             args.db, host, (*server)->port());
   if (Status s = OfferSetup(engine, fmt::format("http://{}:{}/", host, (*server)->port()));
       !s.ok()) {
     fmt::print(stderr, "warning: {}\n", s.message());
   }
+  std::unique_ptr<DemoLiveLoop> live;
+  if (demo_live) live = DemoLiveLoop::Start(engine);
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   fmt::print(stderr, "stopping (signal {}) ...\n", signal_number);
+  live.reset();
   (*server)->Stop();
   if (Status s = engine.Flush(); !s.ok()) return Fail(s.WithContext("final flush"));
   return 0;
@@ -215,6 +304,13 @@ int RunDemo(const DemoArgs& args) {
     options.enterprises = args.enterprises;
     options.year = args.year;
     options.days = args.days;
+    if (options.days == 0) {
+      // Through yesterday; the live feed writes today. The faults stay in the first year.
+      const int32_t first = DaysFromCivil(args.year, 1, 1);
+      const int32_t today = DemoLocalDay(static_cast<int64_t>(std::time(nullptr)));
+      options.days = std::clamp(today - first, 1, 3660);
+      options.fault_days = std::min(options.days, DaysFromCivil(args.year + 1, 1, 1) - first);
+    }
     const bool tty = StderrIsTerminal();
     int last_percent = -1;
     options.progress = [&](std::string_view stage, int64_t done, int64_t total) {
@@ -235,7 +331,7 @@ int RunDemo(const DemoArgs& args) {
     fmt::print(stderr,
                "generating the demo park in {} (seed {}, {} enterprises, {} days from {}-01-01) "
                "/ 正在生成演示园区\n",
-               args.serve.db, args.seed, args.enterprises, args.days, args.year);
+               args.serve.db, args.seed, args.enterprises, options.days, args.year);
     // Generate on a worker so that Ctrl-C (blocked for the serving phase) still interrupts.
     std::optional<Result<demo::DemoSummary>> built;
     std::atomic<bool> finished{false};
@@ -266,7 +362,7 @@ int RunDemo(const DemoArgs& args) {
     return Fail(s.WithContext("demo accounts"));
   }
   if (args.no_serve) return 0;
-  return ServeUntilSignal(**engine, args.serve);
+  return ServeUntilSignal(**engine, args.serve, /*demo_live=*/!args.no_live);
 }
 
 }  // namespace
@@ -289,10 +385,13 @@ void AddServeCommands(CLI::App& app, Runner* run) {
   demo->add_option("--year", demo_args->year, "year the readings start / 起始年份")
       ->check(CLI::Range(1990, 2100))
       ->capture_default_str();
-  demo->add_option("--days", demo_args->days, "days of readings / 天数")
-      ->check(CLI::Range(1, 3660))
-      ->capture_default_str();
+  demo->add_option("--days", demo_args->days,
+                   "days of readings (default: from January 1 of --year to yesterday, then live) "
+                   "/ 天数(默认至昨天, 之后实时写入)")
+      ->check(CLI::Range(1, 3660));
   demo->add_flag("--no-serve", demo_args->no_serve, "only generate, do not serve / 只生成不服务");
+  demo->add_flag("--no-live", demo_args->no_live,
+                 "do not write new readings while serving / 服务时不写入实时数据");
   AddListenOptions(demo, &demo_args->serve);
   demo->callback([demo_args, run] { *run = [demo_args] { return RunDemo(*demo_args); }; });
 }

@@ -102,6 +102,10 @@ Result<IngestReport> Ingest(engine::Engine& engine, const std::vector<ParsedRead
                    [](const RowError& a, const RowError& b) { return a.line < b.line; });
   if (options.mode == BatchMode::kAllOrNothing && !report.errors.empty()) return report;
   if (good.empty()) return report;
+  if (options.dry_run) {
+    report.accepted = static_cast<int64_t>(good.size());
+    return report;
+  }
   if (options.unlogged) {
     ZP_RETURN_IF_ERROR(engine.WriteUnlogged(good, source));
   } else {

@@ -322,19 +322,42 @@ HttpResponse Api::WriteJson(const HttpRequest& r) {
 }
 
 HttpResponse Api::ImportReadingsCsv(const HttpRequest& r) {
-  const std::string_view name = *r.Query("mapping");
-  Result<ingest::CsvMapping> mapping = LoadCsvMapping(engine_, name);
-  if (!mapping.ok()) {
-    // An unknown mapping is a bad parameter of this request, not a missing resource.
-    return ErrorResponse(
-        Status(mapping.error().code() == StatusCode::kNotFound ? StatusCode::kInvalidArgument
-                                                               : mapping.error().code(),
-               fmt::format("query parameter 'mapping': {}", mapping.error().message())));
+  // Either a saved mapping (?mapping=NAME, the CSV file as the body) or an inline one (a JSON body
+  // {"mapping":{...},"csv":"..."}, the dashboard's import page).
+  Result<bool> dry_run = ParseBoolParam(r, "dry_run", false);
+  if (!dry_run.ok()) return ErrorResponse(dry_run.error());
+  Result<ingest::CsvMapping> mapping = InvalidArgumentError("no mapping");
+  std::string inline_csv;
+  std::string_view csv = r.body;
+  if (auto name = r.Query("mapping")) {
+    mapping = LoadCsvMapping(engine_, *name);
+    if (!mapping.ok()) {
+      // An unknown mapping is a bad parameter of this request, not a missing resource.
+      return ErrorResponse(
+          Status(mapping.error().code() == StatusCode::kNotFound ? StatusCode::kInvalidArgument
+                                                                 : mapping.error().code(),
+                 fmt::format("query parameter 'mapping': {}", mapping.error().message())));
+    }
+  } else {
+    Result<json> body = ParseJsonBody(r.body);
+    if (!body.ok() || !body->is_object() || !body->contains("mapping") || !body->contains("csv") ||
+        !(*body)["csv"].is_string() || !(*body)["mapping"].is_object()) {
+      return ErrorResponse(
+          InvalidArgumentError("give a saved mapping (?mapping=NAME, CSV body) or a JSON body "
+                               "{\"mapping\":{...},\"csv\":\"...\"} / 请指定映射"));
+    }
+    mapping = ingest::CsvMappingFromJson((*body)["mapping"].dump());
+    if (!mapping.ok()) return ErrorResponse(mapping.error().WithContext("mapping"));
+    if (mapping->name.empty()) mapping->name = "inline";
+    inline_csv = (*body)["csv"].get<std::string>();
+    csv = inline_csv;
   }
   CsvImportOptions options;
   options.source = Source(r);
   options.allow_meter = AllowMeter(r);
-  Result<CsvImportReport> report = ImportCsv(engine_, r.body, *mapping, options);
+  options.dry_run = *dry_run;
+  options.preview = 20;
+  Result<CsvImportReport> report = ImportCsv(engine_, csv, *mapping, options);
   if (!report.ok()) return ErrorResponse(report.error());
   const TimeZone& zone = engine_.zone();
   json rejected = json::array();
@@ -350,9 +373,22 @@ HttpResponse Api::ImportReadingsCsv(const HttpRequest& r) {
                     {"to", FormatTimestamp(g.to_s, zone)},
                     {"readings", g.readings}});
   }
-  json body = {{"mapping", mapping->name},        {"received", report->received},
-               {"accepted", report->accepted},    {"rejected_total", report->rejected.size()},
-               {"rejected", std::move(rejected)}, {"suspected_gaps", std::move(gaps)}};
+  json preview = json::array();
+  for (const ingest::ParsedReading& p : report->preview) {
+    preview.push_back({{"line", p.line},
+                       {"meter", p.meter},
+                       {"ts", FormatTimestamp(p.ts_s, zone)},
+                       {"value", p.value},
+                       {"unit", p.unit}});
+  }
+  json body = {{"mapping", mapping->name},
+               {"dry_run", *dry_run},
+               {"received", report->received},
+               {"accepted", report->accepted},
+               {"rejected_total", report->rejected.size()},
+               {"rejected", std::move(rejected)},
+               {"suspected_gaps", std::move(gaps)},
+               {"preview", std::move(preview)}};
   return JsonResponse(Dump(body));
 }
 

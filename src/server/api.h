@@ -45,6 +45,8 @@ class Api {
   std::vector<Route> BuildRoutes();
   static void ApplyAccessRules(std::vector<Route>* routes);
   int64_t Now() const;
+  // The latest local day with readings in the park (nullopt when there are none).
+  std::optional<int32_t> LatestDataDay();
 
   // Authentication and authorization (api_auth.cc).
   Result<std::optional<auth::Principal>> Authenticate(const HttpRequest& r);
@@ -98,6 +100,7 @@ class Api {
   HttpResponse Readings(const HttpRequest& r);
   HttpResponse Sums(const HttpRequest& r);
   HttpResponse Completeness(const HttpRequest& r);
+  HttpResponse CompletenessSummary(const HttpRequest& r);
   HttpResponse Corrections(const HttpRequest& r);
   // Accounts.
   HttpResponse Login(const HttpRequest& r);
@@ -119,6 +122,7 @@ class Api {
   HttpResponse CarbonReport(const HttpRequest& r);
   HttpResponse Derivation(const HttpRequest& r);
   HttpResponse CoreIndicator(const HttpRequest& r);
+  HttpResponse Today(const HttpRequest& r);
   HttpResponse ListRefData(const HttpRequest& r);
   HttpResponse ImportRefData(const HttpRequest& r);
   HttpResponse DeleteRefData(const HttpRequest& r);

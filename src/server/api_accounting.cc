@@ -2,13 +2,16 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "api.h"
+#include "json_mapping.h"
 #include "params.h"
 #include "zp/base/time.h"
 #include "zp/carbon/service.h"
+#include "zp/refdata/refdata.h"
 #include "zp/report/table.h"
 
 namespace zp::server {
@@ -160,6 +163,168 @@ HttpResponse Api::CoreIndicator(const HttpRequest& r) {
   auto a = accounting_.Accounts(MonthIndex(year, 1), MonthIndex(year + 1, 1));
   if (!a.ok()) return ErrorResponse(a.status());
   return JsonResponse(carbon::CoreIndicatorJson(**a, year));
+}
+
+HttpResponse Api::Today(const HttpRequest& r) {
+  const TimeZone& zone = engine_.zone();
+  const int64_t now = Now();
+  const int32_t today = zone.LocalDay(now);
+  int32_t day = today;
+  if (auto d = r.Query("date"); d && !d->empty()) {
+    Result<int32_t> parsed = refdata::ParseDay(*d);
+    if (!parsed.ok()) {
+      return ErrorResponse(InvalidArgumentError(
+          "query parameter 'date': expected a date such as 2025-06-30 / 日期格式错误"));
+    }
+    day = *parsed;
+  } else if (std::optional<int32_t> latest = LatestDataDay(); latest && *latest < today) {
+    day = *latest;  // no readings today (a park whose data ends earlier): its latest day
+  }
+  const int64_t day_start = zone.DayStart(day);
+  const int64_t day_end = zone.DayStart(day + 1);
+
+  // The park's electricity load per hour, this day and the one before.
+  engine::SumQuery q;
+  q.group_by = engine::GroupBy::kPark;
+  q.period = engine::Period::kHour;
+  q.carrier = units::Carrier::kElectricity;
+  q.from_s = zone.DayStart(day - 1);
+  q.to_s = day_end;
+  Result<std::vector<engine::SumRow>> hours = engine_.Sums(q);
+  if (!hours.ok()) return ErrorResponse(hours.error());
+  json load_today = json::array();
+  json load_before = json::array();
+  json latest_kw = nullptr;
+  json latest_hour = nullptr;
+  int64_t as_of = -1;
+  for (const engine::SumRow& h : *hours) {
+    if (h.readings == 0) continue;
+    json point = {{"hour", FormatTimestamp(h.period_start_s, zone)},
+                  {"kw", h.value},  // kWh in one hour = the hour's average kW
+                  {"readings", h.readings},
+                  {"complete", h.period_start_s + 3600 <= now}};
+    if (h.period_start_s >= day_start) {
+      load_today.push_back(std::move(point));
+      as_of = std::max(as_of, std::min(h.period_start_s + 3600, now));
+      if (h.period_start_s + 3600 <= now) {  // complete hours only
+        latest_kw = h.value;
+        latest_hour = FormatTimestamp(h.period_start_s, zone);
+      }
+    } else {
+      load_before.push_back(std::move(point));
+    }
+  }
+
+  // The day's energy and carbon with its month's factors.
+  auto a = accounting_.DayAccounts(day);
+  if (!a.ok()) return ErrorResponse(a.status());
+  energy::ReportQuery rq;
+  rq.period = energy::Period::kMonth;
+  rq.from_month = zone.LocalMonth(day_start);
+  rq.to_month = rq.from_month + 1;
+  auto two = [](const std::array<double, 2>& v) {
+    return json{{"equivalent", v[0]}, {"coal_equivalent", v[1]}};
+  };
+  auto scope2 = [](const std::array<double, 2>& v) {
+    return json{{"location", v[0]}, {"market", v[1]}};
+  };
+  rq.group = energy::Group::kPark;
+  auto park = carbon::CarbonReport(**a, rq);
+  if (!park.ok()) return ErrorResponse(park.status());
+  auto park_energy = energy::EnergyReport((*a)->energy(), rq);
+  if (!park_energy.ok()) return ErrorResponse(park_energy.status());
+  json energy_json = {{"tce", two({0, 0})}, {"electricity_kwh", 0}, {"readings", 0}};
+  json carbon_json = {
+      {"scope1_tco2", 0}, {"scope2_tco2", scope2({0, 0})}, {"total_tco2", scope2({0, 0})}};
+  if (!park_energy->empty()) {
+    const energy::EnergyRow& e = park_energy->front();
+    energy_json = {{"tce", two(e.tce)},
+                   {"electricity_kwh", e.electricity_kwh},
+                   {"electricity_share", two(e.electricity_share)},
+                   {"readings", e.readings}};
+  }
+  if (!park->empty()) {
+    const carbon::CarbonRow& c = park->front();
+    carbon_json = {{"scope1_tco2", c.scope1_fuel + c.scope1_process},
+                   {"scope2_tco2", scope2(c.scope2)},
+                   {"total_tco2", scope2(c.total)}};
+  }
+  rq.group = energy::Group::kCarrier;
+  auto carriers = energy::EnergyReport((*a)->energy(), rq);
+  if (!carriers.ok()) return ErrorResponse(carriers.status());
+  json carriers_json = json::array();
+  for (const energy::EnergyRow& c : *carriers) {
+    carriers_json.push_back({{"carrier", c.group},
+                             {"name", c.name},
+                             {"amount", c.amount},
+                             {"unit", c.unit},
+                             {"tce", two(c.tce)}});
+  }
+  rq.group = energy::Group::kEnterprise;
+  auto enterprises = carbon::CarbonReport(**a, rq);
+  if (!enterprises.ok()) return ErrorResponse(enterprises.status());
+  std::vector<const carbon::CarbonRow*> top;
+  for (const carbon::CarbonRow& c : *enterprises) {
+    if (c.group != "PARK" && c.tce[0] > 0) top.push_back(&c);
+  }
+  std::sort(top.begin(), top.end(), [](const carbon::CarbonRow* x, const carbon::CarbonRow* y) {
+    return x->tce[0] != y->tce[0] ? x->tce[0] > y->tce[0] : x->group < y->group;
+  });
+  if (top.size() > 10) top.resize(10);
+  json top_json = json::array();
+  for (const carbon::CarbonRow* c : top) {
+    top_json.push_back({{"code", c->group},
+                        {"name", c->name},
+                        {"tce", two(c->tce)},
+                        {"total_tco2", scope2(c->total)}});
+  }
+
+  // Readings expected and received so far (the whole day for a past day).
+  std::vector<std::string> meters;
+  for (const model::Meter& m : engine_.ListMeters()) {
+    if (m.kind != model::MeterKind::kVirtual) meters.push_back(m.code);
+  }
+  int64_t expected = 0;
+  int64_t received = 0;
+  if (!meters.empty()) {
+    Result<std::vector<engine::CompletenessRow>> rows = engine_.Completeness(meters, day, day + 1);
+    if (!rows.ok()) return ErrorResponse(rows.error());
+    const double elapsed = day == today ? std::clamp(static_cast<double>(now - day_start) /
+                                                         static_cast<double>(day_end - day_start),
+                                                     0.0, 1.0)
+                                        : 1.0;
+    for (const engine::CompletenessRow& row : *rows) {
+      const int64_t due = static_cast<int64_t>(row.expected * elapsed);
+      expected += due;
+      received += std::min<int64_t>(row.received, due);
+    }
+  }
+
+  json body = {
+      {"date", FormatLocalDay(day)},
+      {"today", FormatLocalDay(today)},
+      {"live", day == today},
+      {"as_of", as_of >= 0 ? json(FormatTimestamp(as_of, zone)) : json(nullptr)},
+      {"load",
+       {{"unit", "kW"},
+        {"latest_kw", latest_kw},
+        {"latest_hour", latest_hour},
+        {"hours", std::move(load_today)},
+        {"previous_day", std::move(load_before)}}},
+      {"energy", std::move(energy_json)},
+      {"carbon", std::move(carbon_json)},
+      {"carriers", std::move(carriers_json)},
+      {"top", std::move(top_json)},
+      {"completeness",
+       {{"expected", expected},
+        {"received", received},
+        {"ratio", expected > 0 ? json(static_cast<double>(received) / expected) : json(nullptr)}}},
+      {"note",
+       "当日能耗、范围一燃料排放和范围二排放按当日读数与当月因子计算；工业过程排放、绿电和增加值按"
+       "月核算 / "
+       "Energy, Scope 1 fuel and Scope 2 of the day's readings with its month's factors; process "
+       "emissions, green supply and added value are accounted by month"}};
+  return JsonResponse(Dump(body));
 }
 
 HttpResponse Api::ListRefData(const HttpRequest& r) {

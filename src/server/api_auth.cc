@@ -196,6 +196,7 @@ void Api::ApplyAccessRules(std::vector<Route>* routes) {
       {"GET /api/v1/readings", {Access::kRead}},
       {"GET /api/v1/sums", {Access::kRead, PathTarget::kNone, true}},
       {"GET /api/v1/completeness", {Access::kRead}},
+      {"GET /api/v1/completeness/summary", {Access::kRead, PathTarget::kNone, true}},
       {"GET /api/v1/corrections", {Access::kRead}},
       // Accounting.
       {"GET /api/v1/energy", {Access::kRead, PathTarget::kNone, true}},
@@ -203,6 +204,7 @@ void Api::ApplyAccessRules(std::vector<Route>* routes) {
       {"GET /api/v1/energy/derivation", {Access::kRead}},
       {"GET /api/v1/carbon/derivation", {Access::kRead}},
       {"GET /api/v1/carbon/core", {Access::kParkRead}},
+      {"GET /api/v1/today", {Access::kParkRead}},
       {"GET /api/v1/accounting/settings", {Access::kRead}},
       {"GET /api/v1/refdata", {Access::kRead}},
       {"GET /api/v1/refdata/provinces", {Access::kRead}},

@@ -6,6 +6,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <map>
+#include <optional>
+#include <set>
+#include <unordered_map>
 
 #include "api.h"
 #include "json_mapping.h"
@@ -326,6 +330,199 @@ HttpResponse Api::Completeness(const HttpRequest& r) {
   return JsonResponse(fmt::format(
       R"({{"from":"{}","to":"{}","expected":{},"received":{},"ratio":{:.4f},"rows":[{}]}})",
       FormatLocalDay(from_day), FormatLocalDay(to_day), expected, received, ratio, list));
+}
+
+std::optional<int32_t> Api::LatestDataDay() {
+  // The latest year with readings (park totals by year over the last ten years), its latest month,
+  // then that month's latest day: three small queries over the rollups.
+  const TimeZone& zone = engine_.zone();
+  const int64_t now = Now();
+  const int32_t month = zone.LocalMonth(now);
+  engine::SumQuery q;
+  q.group_by = engine::GroupBy::kPark;
+  q.include_generation = true;
+  q.period = engine::Period::kYear;
+  q.from_s = zone.MonthStart(month - month % 12 - 120);
+  q.to_s = zone.DayStart(zone.LocalDay(now) + 2);
+  Result<std::vector<engine::SumRow>> years = engine_.Sums(q);
+  if (!years.ok()) return std::nullopt;
+  int64_t year_start = -1;
+  for (const engine::SumRow& row : *years) {
+    if (row.readings > 0) year_start = std::max(year_start, row.period_start_s);
+  }
+  if (year_start < 0) return std::nullopt;
+  const int64_t horizon = q.to_s;
+  q.period = engine::Period::kMonth;
+  q.from_s = year_start;
+  q.to_s = std::min(horizon, zone.MonthStart(zone.LocalMonth(year_start) + 12));
+  Result<std::vector<engine::SumRow>> months = engine_.Sums(q);
+  if (!months.ok()) return std::nullopt;
+  int64_t month_start = -1;
+  for (const engine::SumRow& row : *months) {
+    if (row.readings > 0) month_start = std::max(month_start, row.period_start_s);
+  }
+  if (month_start < 0) return std::nullopt;
+  q.period = engine::Period::kDay;
+  q.from_s = month_start;
+  q.to_s = std::min(horizon, zone.MonthStart(zone.LocalMonth(month_start) + 1));
+  Result<std::vector<engine::SumRow>> days = engine_.Sums(q);
+  if (!days.ok()) return std::nullopt;
+  int64_t last = -1;
+  for (const engine::SumRow& row : *days) {
+    if (row.readings > 0) last = std::max(last, row.period_start_s);
+  }
+  if (last < 0) return std::nullopt;
+  return zone.LocalDay(last);
+}
+
+HttpResponse Api::CompletenessSummary(const HttpRequest& r) {
+  enum class By { kMeter, kEnterprise, kDay };
+  By by = By::kMeter;
+  if (auto b = r.Query("by")) {
+    if (*b == "meter")
+      by = By::kMeter;
+    else if (*b == "enterprise")
+      by = By::kEnterprise;
+    else if (*b == "day")
+      by = By::kDay;
+    else
+      return ErrorResponse(BadParam("by", "expected meter, enterprise or day"));
+  }
+  const std::vector<std::string> enterprises = r.QueryList("enterprise");
+  for (const std::string& e : enterprises) {
+    if (!engine_.GetEnterprise(e).ok()) {
+      return ErrorResponse(BadParam("enterprise", fmt::format("unknown enterprise '{}'", e)));
+    }
+  }
+  const std::vector<std::string> zones = r.QueryList("zone");
+  for (const std::string& z : zones) {
+    if (!engine_.GetZone(z).ok()) {
+      return ErrorResponse(BadParam("zone", fmt::format("unknown zone '{}'", z)));
+    }
+  }
+  std::optional<units::Carrier> carrier;
+  if (auto c = r.Query("carrier")) {
+    Result<units::Carrier> parsed = units::ParseCarrier(*c);
+    if (!parsed.ok()) return ErrorResponse(BadParam("carrier", parsed.error().message()));
+    carrier = *parsed;
+  }
+  // The physical meters selected; restricted callers only ever see their enterprises' meters.
+  std::set<std::string, std::less<>> zone_enterprises;
+  if (!zones.empty()) {
+    for (const model::Enterprise& e : engine_.ListEnterprises()) {
+      if (std::find(zones.begin(), zones.end(), e.zone_code) != zones.end()) {
+        zone_enterprises.insert(e.code);
+      }
+    }
+  }
+  std::vector<std::string> meters;
+  std::unordered_map<std::string, std::pair<std::string, units::Carrier>> meter_info;
+  for (const model::Meter& m : engine_.ListMeters()) {
+    if (m.kind == model::MeterKind::kVirtual) continue;
+    if (r.scope != nullptr && !r.scope->AllowsEnterprise(m.enterprise_code)) continue;
+    if (r.scope != nullptr && r.scope->restricted && m.enterprise_code.empty()) continue;
+    if (!enterprises.empty() &&
+        std::find(enterprises.begin(), enterprises.end(), m.enterprise_code) == enterprises.end()) {
+      continue;
+    }
+    if (!zones.empty() && zone_enterprises.count(m.enterprise_code) == 0) continue;
+    if (carrier.has_value() && m.carrier != *carrier) continue;
+    meters.push_back(m.code);
+    meter_info.emplace(m.code, std::make_pair(m.enterprise_code, m.carrier));
+  }
+  const TimeZone& zone = engine_.zone();
+  // Default: the 7 days up to the latest day with readings (today when there are none).
+  const bool given = r.Query("from").has_value() && r.Query("to").has_value();
+  const int32_t last_day =
+      given ? zone.LocalDay(Now()) : LatestDataDay().value_or(zone.LocalDay(Now()));
+  Result<TimeRange> range =
+      ParseRangeParams(r, zone, zone.DayStart(last_day - 6), zone.DayStart(last_day + 1),
+                       kMaxDailySpanS, "100 years");
+  if (!range.ok()) return ErrorResponse(range.error());
+  const int32_t from_day = zone.LocalDay(range->from_s);
+  const int32_t to_day = zone.LocalDay(range->to_s - 1) + 1;
+  constexpr int64_t kMaxCells = 20'000'000;  // meters x days read from the rollups
+  if (static_cast<int64_t>(meters.size()) * (to_day - from_day) > kMaxCells) {
+    return ErrorResponse(InvalidArgumentError(fmt::format(
+        "query parameters 'from'/'to': {} meters x {} days is more than {}; filter or shorten "
+        "the range",
+        meters.size(), to_day - from_day, kMaxCells)));
+  }
+  struct Acc {
+    int64_t expected = 0, received = 0, suspect_zero = 0, flagged = 0;
+    void Add(const engine::CompletenessRow& row) {
+      expected += row.expected;
+      received += std::min(row.received, row.expected);
+      suspect_zero += row.suspect_zero;
+      flagged += row.flagged;
+    }
+  };
+  Acc total;
+  std::map<std::string, Acc, std::less<>> groups;  // meter / enterprise code / "YYYY-MM-DD"
+  if (by == By::kDay) {
+    for (int32_t d = from_day; d < to_day; ++d) groups[FormatLocalDay(d)];
+  }
+  if (!meters.empty()) {
+    Result<std::vector<engine::CompletenessRow>> rows =
+        engine_.Completeness(meters, from_day, to_day);
+    if (!rows.ok()) return ErrorResponse(rows.error());
+    // Today counts the readings due so far, not the whole day's.
+    const int64_t now = Now();
+    const int32_t today = zone.LocalDay(now);
+    const double elapsed =
+        std::clamp(static_cast<double>(now - zone.DayStart(today)) /
+                       static_cast<double>(zone.DayStart(today + 1) - zone.DayStart(today)),
+                   0.0, 1.0);
+    for (engine::CompletenessRow row : *rows) {
+      if (row.day == today) row.expected = static_cast<int32_t>(row.expected * elapsed);
+      if (row.day > today) row.expected = 0;
+      total.Add(row);
+      switch (by) {
+        case By::kMeter:
+          groups[row.meter].Add(row);
+          break;
+        case By::kEnterprise: {
+          const std::string& e = meter_info[row.meter].first;
+          groups[e.empty() ? std::string("PARK") : e].Add(row);
+          break;
+        }
+        case By::kDay:
+          groups[FormatLocalDay(row.day)].Add(row);
+          break;
+      }
+    }
+  }
+  auto ratio = [](const Acc& a) {
+    return a.expected > 0 ? static_cast<double>(a.received) / static_cast<double>(a.expected) : 1.0;
+  };
+  std::string body;
+  body.reserve(groups.size() * 140 + 256);
+  fmt::format_to(std::back_inserter(body),
+                 R"({{"from":"{}","to":"{}","by":"{}","meters":{},"expected":{},"received":{},)"
+                 R"("ratio":{:.4f},"suspect_zero":{},"flagged":{},"rows":[)",
+                 FormatLocalDay(from_day), FormatLocalDay(to_day),
+                 by == By::kMeter        ? "meter"
+                 : by == By::kEnterprise ? "enterprise"
+                                         : "day",
+                 meters.size(), total.expected, total.received, ratio(total), total.suspect_zero,
+                 total.flagged);
+  bool first = true;
+  for (const auto& [group, a] : groups) {
+    fmt::format_to(std::back_inserter(body),
+                   R"({}{{"group":{},"expected":{},"received":{},"ratio":{:.4f},)"
+                   R"("suspect_zero":{},"flagged":{})",
+                   first ? "" : ",", JsonString(group), a.expected, a.received, ratio(a),
+                   a.suspect_zero, a.flagged);
+    if (by == By::kMeter) {
+      const auto& info = meter_info[group];
+      fmt::format_to(std::back_inserter(body), R"(,"enterprise":{},"carrier":"{}")",
+                     JsonString(info.first), units::GetCarrierInfo(info.second).code);
+    }
+    body += '}';
+    first = false;
+  }
+  body += "]}";
+  return JsonResponse(std::move(body));
 }
 
 HttpResponse Api::Corrections(const HttpRequest& r) {

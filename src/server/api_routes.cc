@@ -129,10 +129,13 @@ std::vector<Route> Api::BuildRoutes() {
                          "Write readings as JSON; all or nothing / JSON 批量写入(全部或全不)", {},
                          kJson, kJson, 200, bind(&Api::WriteJson)));
   routes.push_back(route("POST", "/api/v1/imports", "ingest",
-                         "Import a CSV file of readings with a saved mapping; good rows kept, "
-                         "report of rejected rows and suspected gaps / CSV 导入",
-                         {Required(Q("mapping", "saved mapping name / 映射名称"))}, kCsv, kJson,
-                         200, bind(&Api::ImportReadingsCsv)));
+                         "Import a CSV file of readings with a saved mapping (CSV body) or an "
+                         "inline one (JSON body {mapping, csv}); good rows kept, report of "
+                         "rejected rows, suspected gaps and a preview; dry_run=true writes "
+                         "nothing / CSV 导入(可预览)",
+                         {Q("mapping", "saved mapping name / 映射名称"),
+                          Q("dry_run", "true: check only, write nothing / 仅预览", "boolean")},
+                         kCsv, kJson, 200, bind(&Api::ImportReadingsCsv)));
   routes.push_back(route("GET", "/api/v1/mappings", "ingest", "Saved CSV mappings / CSV 映射列表",
                          {}, "", kJson, 200, bind(&Api::ListMappings)));
   routes.push_back(route("GET", "/api/v1/mappings/{name}", "ingest", "One CSV mapping / CSV 映射",
@@ -237,6 +240,14 @@ std::vector<Route> Api::BuildRoutes() {
             "Readings expected and received per meter and day / 数据完整率",
             {Repeated(Q("meter", "meters (default all) / 表计")), From(), To(), Format()}, "",
             kJson, 200, bind(&Api::Completeness)));
+  routes.push_back(route(
+      "GET", "/api/v1/completeness/summary", "query",
+      "Completeness summed by meter, enterprise or day (default: the 7 days up to the latest day "
+      "with readings) / 数据完整率汇总",
+      {OneOf(Q("by", "grouping (default meter) / 分组"), {"meter", "enterprise", "day"}),
+       Repeated(Q("enterprise", "enterprises / 企业")), Repeated(Q("zone", "zones / 网格")),
+       Q("carrier", "carrier / 能源品种"), From(), To()},
+      "", kJson, 200, bind(&Api::CompletenessSummary)));
   routes.push_back(
       route("GET", "/api/v1/corrections", "query",
             "Corrections (changed readings) of one meter with provenance / 数据更正记录",
@@ -284,6 +295,12 @@ std::vector<Route> Api::BuildRoutes() {
                          "national zero-carbon park targets / 零碳园区核心指标",
                          {Q("year", "calendar year / 年份")}, "", kJson, 200,
                          bind(&Api::CoreIndicator)));
+  routes.push_back(route("GET", "/api/v1/today", "accounting",
+                         "The park today (or its latest day with readings): hourly electricity "
+                         "load, energy and carbon of the day, carriers, top consumers, "
+                         "completeness so far / 园区今日概况",
+                         {Q("date", "local date, default today / 日期")}, "", kJson, 200,
+                         bind(&Api::Today)));
   routes.push_back(route("GET", "/api/v1/accounting/settings", "accounting",
                          "Grid factor scope, fuel parameter datasets, fuel of each carrier / "
                          "核算设置",

@@ -68,6 +68,7 @@ Result<CsvImportReport> ImportCsv(engine::Engine& engine, std::string_view text,
   ingest_options.mode = options.mode;
   ingest_options.unlogged = options.unlogged;
   ingest_options.allow_meter = options.allow_meter;
+  ingest_options.dry_run = options.dry_run;
 
   CsvImportReport report;
   if (options.mode == ingest::BatchMode::kAllOrNothing || parsed.size() <= kWriteBatch) {
@@ -107,6 +108,14 @@ Result<CsvImportReport> ImportCsv(engine::Engine& engine, std::string_view text,
       if (parse_error_lines.count(e.line) == 0) refused_lines.insert(e.line);
     }
     ZP_RETURN_IF_ERROR(FindGaps(engine, parsed, refused_lines, &report.suspected_gaps));
+    if (options.preview > 0) {
+      std::set<int32_t> bad_lines = std::move(refused_lines);
+      for (const ingest::RowError& e : report.rejected) bad_lines.insert(e.line);
+      for (const ingest::ParsedReading& p : parsed) {
+        if (report.preview.size() >= options.preview) break;
+        if (bad_lines.count(p.line) == 0) report.preview.push_back(p);
+      }
+    }
   }
   return report;
 }

@@ -99,6 +99,11 @@ std::string RenderLandingPage(const LandingInfo& info) {
       "<header><h1>{} · 零碳园区平台</h1><p>zeropark {} — 园区能源与碳数据平台 / energy and "
       "carbon data platform for industrial parks</p></header>\n<main>\n",
       HtmlEscape(park_name), HtmlEscape(info.version));
+  html +=
+      "<section><h2><a href=\"/app/\">打开看板 <span class=\"en\">/ Open the dashboard</span></a>"
+      "</h2><p>园区总览、企业、能耗、碳排放、计量与数据质量、数据导入 <span class=\"en\">/ park "
+      "overview, enterprises, energy, carbon, meters and data quality, "
+      "import</span></p></section>\n";
 
   // Sign in: the session cookie then opens the JSON links below (GET needs no CSRF token).
   html += "<section><h2>登录 <span class=\"en\">/ Sign in</span></h2>\n";

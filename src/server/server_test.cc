@@ -211,6 +211,7 @@ TEST_F(ServerTest, LandingPageShowsParkCountsAndLinks) {
   // Every route is listed.
   EXPECT_THAT(r.body, HasSubstr("/api/v1/registry/meters.csv"));
   EXPECT_THAT(r.body, HasSubstr("/api/v1/corrections"));
+  EXPECT_THAT(r.body, HasSubstr("<a href=\"/app/\">打开看板"));  // the dashboard
 }
 
 TEST_F(ServerTest, OpenApiListsEveryRegisteredRoute) {
@@ -1240,6 +1241,146 @@ TEST_F(ServerTest, ConcurrentWritersAllLand) {
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(RawCount("E001", "2025-01-01", "2025-01-03"), size_t{kThreads * kRequests});
+}
+
+// --- dashboard endpoints
+
+TEST_F(QueryTest, CompletenessSummaryAddsUpThePerMeterDayRows) {
+  Reply r = Get("/api/v1/completeness/summary?by=meter&from=2025-01-01&to=2025-01-03");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.j["from"], "2025-01-01");
+  EXPECT_EQ(r.j["to"], "2025-01-03");
+  EXPECT_EQ(r.j["meters"], 3);  // the virtual V001 has no readings of its own
+  EXPECT_EQ(r.j["expected"], 3 * 192);
+  EXPECT_EQ(r.j["received"], 192 + 96);
+  EXPECT_DOUBLE_EQ(r.j["ratio"].get<double>(), 288.0 / 576.0);
+  std::map<std::string, json> by_meter;
+  for (const json& row : r.j["rows"]) by_meter[row["group"]] = row;
+  ASSERT_EQ(by_meter.size(), 3u) << r.body;
+  EXPECT_EQ(by_meter["E001"]["received"], 192);
+  EXPECT_EQ(by_meter["G001"]["received"], 96);
+  EXPECT_EQ(by_meter["G001"]["carrier"], "natural_gas");
+  EXPECT_EQ(by_meter["E002"]["received"], 0);
+  EXPECT_EQ(by_meter["E002"]["ratio"], 0.0);
+  EXPECT_EQ(by_meter["E001"]["enterprise"], enterprise_code_);
+
+  r = Get("/api/v1/completeness/summary?by=day&from=2025-01-01&to=2025-01-03");
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(r.j["rows"].size(), 2u);
+  EXPECT_EQ(r.j["rows"][0]["group"], "2025-01-01");
+  EXPECT_EQ(r.j["rows"][0]["received"], 96 + 96);
+  EXPECT_EQ(r.j["rows"][1]["received"], 96);
+  r = Get("/api/v1/completeness/summary?by=enterprise&from=2025-01-01&to=2025-01-03&carrier=" +
+          std::string("electricity"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(r.j["rows"].size(), 1u);
+  EXPECT_EQ(r.j["rows"][0]["group"], enterprise_code_);
+  EXPECT_EQ(r.j["rows"][0]["expected"], 2 * 192);
+  EXPECT_EQ(r.j["rows"][0]["received"], 192);
+
+  // Without a period: the 7 days up to the latest day with readings.
+  r = Get("/api/v1/completeness/summary?by=day");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.j["from"], "2024-12-27");
+  EXPECT_EQ(r.j["to"], "2025-01-03");
+  EXPECT_EQ(r.j["rows"].size(), 7u);
+
+  for (const char* bad :
+       {"/api/v1/completeness/summary?by=week",
+        "/api/v1/completeness/summary?enterprise=91210112MA0Y99999X",
+        "/api/v1/completeness/summary?zone=NOPE", "/api/v1/completeness/summary?carrier=plasma"}) {
+    r = Get(bad);
+    EXPECT_EQ(r.status, 400) << bad << " -> " << r.body;
+  }
+}
+
+TEST_F(QueryTest, TodayIsTheLatestDayWithReadingsAndAddsUpToTheMonth) {
+  Reply r = Get("/api/v1/today");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.j["date"], "2025-01-02");  // no readings today: the park's latest day
+  EXPECT_EQ(r.j["live"], false);
+  ASSERT_EQ(r.j["load"]["hours"].size(), 24u);
+  ASSERT_EQ(r.j["load"]["previous_day"].size(), 24u);
+  for (const json& h : r.j["load"]["hours"]) {
+    EXPECT_DOUBLE_EQ(h["kw"].get<double>(), 4.0);
+    EXPECT_EQ(h["complete"], true);  // a past day
+  }
+  EXPECT_EQ(r.j["load"]["hours"][0]["hour"], "2025-01-02T00:00:00+08:00");
+  EXPECT_DOUBLE_EQ(r.j["load"]["latest_kw"].get<double>(), 4.0);
+  EXPECT_EQ(r.j["load"]["latest_hour"], "2025-01-02T23:00:00+08:00");
+  EXPECT_DOUBLE_EQ(r.j["energy"]["electricity_kwh"].get<double>(), 96.0);
+  ASSERT_EQ(r.j["carriers"].size(), 1u) << r.body;  // no gas on the second day
+  EXPECT_EQ(r.j["carriers"][0]["carrier"], "electricity");
+  EXPECT_EQ(r.j["completeness"]["expected"], 3 * 96);
+  EXPECT_EQ(r.j["completeness"]["received"], 96);
+  ASSERT_EQ(r.j["top"].size(), 1u);
+  EXPECT_EQ(r.j["top"][0]["code"], enterprise_code_);
+
+  // The two days add up to January (the only month with readings), energy and carbon.
+  Reply d1 = Get("/api/v1/today?date=2025-01-01");
+  ASSERT_EQ(d1.status, 200) << d1.body;
+  EXPECT_EQ(d1.j["carriers"].size(), 2u);
+  Reply month = Get("/api/v1/carbon?by=park&period=month&from=2025-01&to=2025-01");
+  ASSERT_EQ(month.status, 200) << month.body;
+  ASSERT_EQ(month.j["rows"].size(), 1u) << month.body;
+  const json& m = month.j["rows"][0];
+  for (const char* method : {"equivalent", "coal_equivalent"}) {
+    EXPECT_NEAR(
+        d1.j["energy"]["tce"][method].get<double>() + r.j["energy"]["tce"][method].get<double>(),
+        m["tce"][method].get<double>(), 1e-9)
+        << method;
+  }
+  for (const char* scope : {"location", "market"}) {
+    EXPECT_NEAR(d1.j["carbon"]["total_tco2"][scope].get<double>() +
+                    r.j["carbon"]["total_tco2"][scope].get<double>(),
+                m["total_tco2"][scope].get<double>(), 1e-9)
+        << scope;
+  }
+  EXPECT_GT(r.j["carbon"]["total_tco2"]["location"].get<double>(), 0);
+
+  r = Get("/api/v1/today?date=2025-13-01");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(ErrorMessage(r), HasSubstr("date"));
+}
+
+TEST_F(ServerTest, InlineImportPreviewWritesNothingThenCommits) {
+  const std::string mapping =
+      R"({"timestamp_column":"time","timestamp_format":"%Y-%m-%d %H:%M",)"
+      R"("time_zone":"Asia/Shanghai","value_column":"kwh","meter":"E002","interval_s":900})";
+  const std::string csv =
+      "time,kwh\n2025-02-01 00:00,5\n2025-02-01 00:15,6\n2025-02-01 00:30,x\n"
+      "2025-02-01 00:45,7\n2025-02-01 01:00,8\n";
+  const json body = {{"mapping", json::parse(mapping)}, {"csv", csv}};
+  Reply r = Post("/api/v1/imports?dry_run=true", body.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.j["dry_run"], true);
+  EXPECT_EQ(r.j["mapping"], "inline");
+  EXPECT_EQ(r.j["received"], 5);
+  EXPECT_EQ(r.j["accepted"], 4);
+  ASSERT_EQ(r.j["rejected"].size(), 1u);
+  EXPECT_EQ(r.j["rejected"][0]["line"], 4);
+  ASSERT_EQ(r.j["preview"].size(), 4u);
+  EXPECT_EQ(r.j["preview"][0]["line"], 2);
+  EXPECT_EQ(r.j["preview"][0]["meter"], "E002");
+  EXPECT_EQ(r.j["preview"][0]["ts"], "2025-02-01T00:00:00+08:00");
+  EXPECT_EQ(r.j["preview"][0]["value"], 5);
+  EXPECT_EQ(r.j["preview"][3]["value"], 8);
+  EXPECT_EQ(RawCount("E002", "2025-02-01", "2025-02-02"), 0u);  // nothing written
+
+  r = Post("/api/v1/imports", body.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.j["dry_run"], false);
+  EXPECT_EQ(r.j["accepted"], 4);
+  EXPECT_EQ(RawCount("E002", "2025-02-01", "2025-02-02"), 4u);
+
+  for (const std::string& bad :
+       {std::string("{\"csv\":\"a\"}"), std::string("[1,2]"), std::string("not json"),
+        json({{"mapping", {{"value_column", "kwh"}}}, {"csv", csv}}).dump()}) {
+    r = Post("/api/v1/imports?dry_run=true", bad);
+    EXPECT_EQ(r.status, 400) << bad << " -> " << r.body;
+  }
+  r = Post("/api/v1/imports?dry_run=maybe", body.dump());
+  EXPECT_EQ(r.status, 400) << r.body;
 }
 
 }  // namespace

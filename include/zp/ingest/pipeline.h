@@ -37,6 +37,8 @@ struct IngestOptions {
   // When set, readings of meters it refuses are rejected ("not writable by this account"): an
   // enterprise user writes only its enterprise's meters, a device only the meters it is bound to.
   std::function<bool(std::string_view meter_code)> allow_meter;
+  // Validate only: nothing is written; `accepted` counts the rows that would be (import preview).
+  bool dry_run = false;
 };
 
 // `parse_errors` are the parser's own errors; they count as bad rows for kAllOrNothing.

@@ -34,11 +34,15 @@ struct CsvImportReport {
   int64_t accepted = 0;
   std::vector<ingest::RowError> rejected;  // sorted by line
   std::vector<SuspectedGap> suspected_gaps;
+  // The first CsvImportOptions::preview accepted readings, as parsed (meter unit not applied).
+  std::vector<ingest::ParsedReading> preview;
 };
 
 struct CsvImportOptions {
   ingest::BatchMode mode = ingest::BatchMode::kKeepGood;
   bool unlogged = false;  // Engine::WriteUnlogged; the caller must Flush() afterwards
+  bool dry_run = false;   // check everything, write nothing (the report is the same)
+  size_t preview = 0;     // keep this many accepted readings in the report
   std::string source = "csv import";
   std::function<bool(std::string_view meter_code)> allow_meter;  // see ingest::IngestOptions
   // Called while parsing (every ~1 MiB) and after each written batch.

@@ -21,12 +21,17 @@ std::string_view Version();
 struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: any free port (see Server::port())
-  int threads = 0;  // worker threads; 0: max(4, hardware threads)
+  // Worker threads; 0: max(64, 4 x hardware threads). httplib holds a thread per open keep-alive
+  // connection (up to 5 s idle), and a browser opens six per page: with 4 threads a dashboard page
+  // waited 5 s for a free one.
+  int threads = 0;
   // Request bodies larger than this (after decompression) are refused with 413.
   size_t max_body_bytes = size_t{64} << 20;
   // Session cookies carry the Secure attribute (browsers send them to http://127.0.0.1 and
   // http://localhost too). Turn off only behind a plain-HTTP proxy on another host.
   bool secure_cookies = true;
+  // The built dashboard (web/dist), served under /app/; empty = none (/app/ says how to build it).
+  std::string web_dir;
 };
 
 class Server {
