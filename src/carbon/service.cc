@@ -171,6 +171,26 @@ int32_t AccountingService::DefaultYear() {
   const TimeZone tz = engine_.zone();
   const int64_t now = static_cast<int64_t>(std::time(nullptr));
   const int32_t this_year = MonthIndexYear(tz.LocalMonth(now));
+  // Cached: this year stays the answer once it has readings; an earlier year until the next write.
+  const engine::EngineStats st = engine_.stats();
+  const std::string key =
+      fmt::format("{}|{}|{}|{}", this_year, st.readings_written, st.flushes, st.corrections);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (default_year_ != 0 && default_year_key_.starts_with(fmt::format("{}|", this_year)) &&
+        (default_year_ == this_year || default_year_key_ == key)) {
+      return default_year_;
+    }
+  }
+  const int32_t year = FindDefaultYear(this_year);
+  std::lock_guard<std::mutex> lock(mu_);
+  default_year_ = year;
+  default_year_key_ = key;
+  return year;
+}
+
+int32_t AccountingService::FindDefaultYear(int32_t this_year) {
+  const TimeZone tz = engine_.zone();
   for (int32_t y : {this_year, this_year - 1, this_year - 2}) {
     engine::SumQuery q;
     q.group_by = engine::GroupBy::kPark;

@@ -1654,27 +1654,43 @@ class EngineImpl final : public Engine {
             cell.second += c.count;
           }));
     } else {
-      // Month sums for clean series, daily rollups for the months of dirty ones.
+      // Month sums, except for the months in which a series has unflushed days: those months
+      // come from the daily rollups (their month sums are stale), the unflushed days themselves
+      // are recomputed below. A live park has every meter dirty in the current month only, so
+      // a year or ten stay month sums.
       const int32_t m0 = tz.LocalMonth(from_s);
       const int32_t m1 = tz.LocalMonth(to_s - 1) + 1;
-      std::vector<int64_t> clean, unclean;
-      for (int64_t id : id_list) (dirty_in_range.count(id) ? unclean : clean).push_back(id);
-      if (!clean.empty()) {
-        ZP_RETURN_IF_ERROR(store_->ReadMonthSums(clean, m0, m1, [&](const store::MonthSum& ms) {
-          const int32_t day = DaysFromCivil(MonthIndexYear(ms.month), MonthIndexMonth(ms.month), 1);
-          auto& cell = (*out)[ms.series_id][period_start(day)];
-          cell.first += ms.sum;
-          cell.second += ms.count;
-        }));
+      auto month_of_day = [](int32_t day) {
+        const CivilDate cd = CivilFromDays(day);
+        return MonthIndex(cd.year, cd.month);
+      };
+      std::set<int32_t> dirty_months;  // over all series: few (usually the current month)
+      for (const auto& [id, days] : dirty_in_range) {
+        for (int32_t day : days) dirty_months.insert(month_of_day(day));
       }
-      if (!unclean.empty()) {
-        ZP_RETURN_IF_ERROR(
-            store_->ReadDailyRollups(unclean, from_day, to_day, [&](const store::Chunk& c) {
-              if (dirty_in_range[c.series_id].count(c.day)) return;
-              auto& cell = (*out)[c.series_id][period_start(c.day)];
-              cell.first += c.sum;
-              cell.second += c.count;
-            }));
+      ZP_RETURN_IF_ERROR(store_->ReadMonthSums(id_list, m0, m1, [&](const store::MonthSum& ms) {
+        if (dirty_months.count(ms.month) && dirty_in_range.count(ms.series_id)) return;
+        const int32_t day = DaysFromCivil(MonthIndexYear(ms.month), MonthIndexMonth(ms.month), 1);
+        auto& cell = (*out)[ms.series_id][period_start(day)];
+        cell.first += ms.sum;
+        cell.second += ms.count;
+      }));
+      std::vector<int64_t> unclean;
+      for (const auto& [id, days] : dirty_in_range) unclean.push_back(id);
+      std::sort(unclean.begin(), unclean.end());
+      for (int32_t month : dirty_months) {
+        if (unclean.empty()) break;
+        const int32_t d0 =
+            std::max(from_day, DaysFromCivil(MonthIndexYear(month), MonthIndexMonth(month), 1));
+        const int32_t d1 = std::min(
+            to_day, DaysFromCivil(MonthIndexYear(month + 1), MonthIndexMonth(month + 1), 1));
+        if (d0 >= d1) continue;
+        ZP_RETURN_IF_ERROR(store_->ReadDailyRollups(unclean, d0, d1, [&](const store::Chunk& c) {
+          if (dirty_in_range[c.series_id].count(c.day)) return;
+          auto& cell = (*out)[c.series_id][period_start(c.day)];
+          cell.first += c.sum;
+          cell.second += c.count;
+        }));
       }
     }
     for (const auto& [id, days] : dirty_in_range) {

@@ -121,6 +121,31 @@ TEST_F(EngineTest, WriteThenQueryBeforeAndAfterFlush) {
   EXPECT_EQ((*raw)[3].ts_s, kJan1 + 2700);
 }
 
+TEST_F(EngineTest, YearSumsMixFlushedMonthsWithUnflushedDays) {
+  // January flushed (month sums), then unflushed readings on February 1 and a changed reading on
+  // January 2: the year and the months must include both, whichever path each month takes.
+  const int64_t feb1 = kJan1 + 31 * kDay;
+  std::vector<ReadingIn> rs;
+  for (int i = 0; i < 96 * 2; ++i) rs.push_back({Id("A-MAIN"), kJan1 + i * 900, 1.0});
+  ASSERT_TRUE(engine_->Write(rs, "test").ok());
+  ASSERT_TRUE(engine_->Flush().ok());
+  EXPECT_DOUBLE_EQ(Sum(GroupBy::kMeter, Period::kYear, kJan1, feb1 + kDay, "A-MAIN", kJan1), 192);
+  rs.clear();
+  for (int i = 0; i < 96; ++i) rs.push_back({Id("A-MAIN"), feb1 + i * 900, 2.0});
+  ASSERT_TRUE(engine_->Write(rs, "live").ok());
+  EXPECT_DOUBLE_EQ(Sum(GroupBy::kMeter, Period::kYear, kJan1, feb1 + kDay, "A-MAIN", kJan1),
+                   192 + 192);
+  EXPECT_DOUBLE_EQ(Sum(GroupBy::kMeter, Period::kMonth, kJan1, feb1 + kDay, "A-MAIN", kJan1), 192);
+  EXPECT_DOUBLE_EQ(Sum(GroupBy::kMeter, Period::kMonth, kJan1, feb1 + kDay, "A-MAIN", feb1), 192);
+  ASSERT_TRUE(
+      engine_->Write(std::vector<ReadingIn>{{Id("A-MAIN"), kJan1 + kDay, 11.0}}, "fix").ok());
+  EXPECT_DOUBLE_EQ(Sum(GroupBy::kMeter, Period::kMonth, kJan1, feb1 + kDay, "A-MAIN", kJan1), 202);
+  EXPECT_DOUBLE_EQ(Sum(GroupBy::kPark, Period::kYear, kJan1, feb1 + kDay, "park", kJan1), 394);
+  ASSERT_TRUE(engine_->Flush().ok());
+  EXPECT_DOUBLE_EQ(Sum(GroupBy::kPark, Period::kYear, kJan1, feb1 + kDay, "park", kJan1), 394);
+  EXPECT_DOUBLE_EQ(Sum(GroupBy::kMeter, Period::kMonth, kJan1, feb1 + kDay, "A-MAIN", feb1), 192);
+}
+
 TEST_F(EngineTest, DayBoundariesAreParkLocalTime) {
   // 23:45 local on Jan 1 is 15:45Z; 00:00 local Jan 2 is 16:00Z on Jan 1 UTC.
   ASSERT_TRUE(engine_

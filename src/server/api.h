@@ -4,6 +4,8 @@
 // a last-resort catch, and the metrics it records. Thread-safe: handlers share only the Engine
 // (itself thread-safe) and the Metrics.
 
+#include <array>
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -47,6 +49,7 @@ class Api {
   int64_t Now() const;
   // The latest local day with readings in the park (nullopt when there are none).
   std::optional<int32_t> LatestDataDay();
+  std::optional<int32_t> FindLatestDataDay();
 
   // Authentication and authorization (api_auth.cc).
   Result<std::optional<auth::Principal>> Authenticate(const HttpRequest& r);
@@ -143,6 +146,9 @@ class Api {
   engine::Engine& engine_;
   ApiOptions options_;
   carbon::AccountingService accounting_;
+  std::mutex latest_mu_;  // LatestDataDay's cache: {today, readings, flushes, corrections}
+  std::array<int64_t, 4> latest_key_ = {INT64_MIN, 0, 0, 0};
+  std::optional<int32_t> latest_day_;
   auth::AuthService auth_;
   std::mutex examples_mutex_;
   Examples examples_;

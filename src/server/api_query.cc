@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cmath>
 #include <map>
@@ -333,6 +334,24 @@ HttpResponse Api::Completeness(const HttpRequest& r) {
 }
 
 std::optional<int32_t> Api::LatestDataDay() {
+  // Cached: today stays the answer for the rest of the day; an earlier day until the next write.
+  const int32_t today = engine_.zone().LocalDay(Now());
+  const engine::EngineStats st = engine_.stats();
+  const std::array<int64_t, 4> key = {today, st.readings_written, st.flushes, st.corrections};
+  {
+    std::lock_guard<std::mutex> lock(latest_mu_);
+    if (latest_key_[0] == today && (latest_day_ == today || latest_key_ == key)) {
+      return latest_day_;
+    }
+  }
+  std::optional<int32_t> day = FindLatestDataDay();
+  std::lock_guard<std::mutex> lock(latest_mu_);
+  latest_key_ = key;
+  latest_day_ = day;
+  return day;
+}
+
+std::optional<int32_t> Api::FindLatestDataDay() {
   // The latest year with readings (park totals by year over the last ten years), its latest month,
   // then that month's latest day: three small queries over the rollups.
   const TimeZone& zone = engine_.zone();

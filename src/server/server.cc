@@ -23,9 +23,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // What the handler thread knows of the request in flight, for the logger callback that runs on
-// the same thread once the response is written.
+// the same thread once the response is written (and counts the requests httplib answered itself).
 struct InFlight {
   bool dispatched = false;
+  bool recorded = false;  // metrics already counted by Dispatch
   int route = -1;
   Clock::time_point start;
 };
@@ -41,7 +42,7 @@ struct Server::Impl {
 
   void Dispatch(const httplib::Request& req, httplib::Response& res, std::string body,
                 bool too_large) {
-    in_flight = InFlight{true, -1, Clock::now()};
+    in_flight = InFlight{true, false, -1, Clock::now()};
     HttpRequest r;
     r.method = req.method;
     r.path = req.path;
@@ -69,6 +70,10 @@ struct Server::Impl {
       resp = api.Handle(r, &route);
     }
     in_flight.route = route;
+    // Counted before the answer is sent, so a client that reads /metrics right after sees it.
+    api.metrics().Record(route, resp.status,
+                         std::chrono::duration<double>(Clock::now() - in_flight.start).count());
+    in_flight.recorded = true;
     res.status = resp.status;
     for (auto& [key, value] : resp.headers) res.set_header(key.c_str(), value);
     if (resp.status != 204 && !(resp.body.empty() && resp.status < 300)) {
@@ -110,7 +115,7 @@ struct Server::Impl {
     }
     if (!ok && res.status == 413) too_large = true;
     if (!ok && !too_large) {
-      in_flight = InFlight{true, -1, Clock::now()};
+      in_flight = InFlight{true, false, -1, Clock::now()};
       res.status = 400;
       res.set_content(
           ErrorResponse(400, StatusCode::kInvalidArgument, "could not read the request body").body,
@@ -246,7 +251,7 @@ Result<std::unique_ptr<Server>> Server::Start(engine::Engine& engine, ServerOpti
     in_flight = InFlight{};
     const double seconds =
         state.dispatched ? std::chrono::duration<double>(Clock::now() - state.start).count() : 0.0;
-    p->api.metrics().Record(state.route, res.status, seconds);
+    if (!state.recorded) p->api.metrics().Record(state.route, res.status, seconds);
     LogDebug("{} {} {} -> {} in {:.3f} ms ({} bytes in, {} out)", req.remote_addr, req.method,
              req.path, res.status, seconds * 1e3, req.body.size(), res.body.size());
   });

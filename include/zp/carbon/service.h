@@ -61,6 +61,7 @@ class AccountingService {
   void Invalidate();
 
  private:
+  int32_t FindDefaultYear(int32_t this_year);
   // Energy and carbon accounts of an input with the manual green supply.
   static Result<std::shared_ptr<const CarbonAccounts>> Compute(
       energy::Input in, std::shared_ptr<const refdata::RefData> ref, const Options& options);
@@ -74,7 +75,9 @@ class AccountingService {
     std::shared_ptr<const CarbonAccounts> accounts;
   };
   std::vector<Entry> cache_;  // most recent first, at most 4
-  uint64_t generation_ = 0;   // bumped by Invalidate and by park-row / option changes
+  int32_t default_year_ = 0;  // DefaultYear's last answer and the state it was computed in
+  std::string default_year_key_;
+  uint64_t generation_ = 0;  // bumped by Invalidate and by park-row / option changes
 };
 
 // --- exports shared by the API and the CLI.
