@@ -10,6 +10,7 @@ cd "$ROOT"
 BUILD="${ZP_BUILD_DIR:-$ROOT/build}"
 
 bash scripts/install-deps.sh
+bash scripts/web.sh  # the dashboard (web/dist), served at /app/
 # A fresh build/ is configured Release; an existing one keeps its type (no needless full rebuild
 # after scripts/test.sh configured it RelWithDebInfo).
 if [[ ! -f "$BUILD/CMakeCache.txt" ]]; then

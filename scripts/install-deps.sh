@@ -2,6 +2,9 @@
 # Installs the Debian 12 packages zeropark needs to build and test (as root; idempotent).
 # When everything is present it only checks, and does not touch the network.
 # 安装构建与测试所需的 Debian 12 软件包（需 root；可重复执行，已齐全时只做检查）。
+# --browser adds what the dashboard's browser tests need (Debian's chromium and CJK fonts).
+# The dashboard is built with the machine's Node.js (>= 20.19, checked by scripts/web.sh); Debian's
+# own nodejs package is installed only when there is no node at all.
 set -euo pipefail
 
 PACKAGES=(
@@ -12,6 +15,12 @@ PACKAGES=(
   libxlsxwriter-dev  # .xlsx export (src/report) / Excel 导出
   tzdata python3 python3-requests sqlite3 ca-certificates
 )
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)  # the dashboard's toolchain / 看板构建工具
+fi
+if [[ "${1:-}" == "--browser" ]]; then
+  PACKAGES+=(chromium fonts-noto-cjk)  # browser tests: headless chromium, Chinese glyphs / 浏览器测试
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

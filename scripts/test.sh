@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Builds zeropark and runs every test: unit and conformance tests (ctest) in build/
 # (RelWithDebInfo), the same under AddressSanitizer + UndefinedBehaviorSanitizer in build-asan/,
-# then the end-to-end tests (tests/integration/*_test.py) against build/apps/zeropark/zeropark.
-# Ends with the line `integration: N passed, M failed`; exits non-zero if anything failed.
-# 构建并运行全部测试：单元测试、ASan+UBSan 测试、端到端集成测试。
+# then the end-to-end tests (tests/integration/*_test.py) against build/apps/zeropark/zeropark,
+# then builds the dashboard (scripts/web.sh) and runs its browser tests (tests/browser/run.mjs:
+# Debian's chromium driven by playwright-core against `zeropark demo`; screenshots in
+# build/browser-shots/). Ends with the lines `browser: ...` and `integration: N passed, M failed`;
+# exits non-zero if anything failed.
+# 构建并运行全部测试：单元测试、ASan+UBSan 测试、端到端集成测试、看板浏览器测试。
 #
 # Usage: bash scripts/test.sh [--slow] [--no-asan]
 #   --slow     also run slow suites (ctest label `slow`, integration tests that need ZP_SLOW=1,
@@ -27,7 +30,7 @@ JOBS="${ZP_JOBS:-2}"
 T0=$(date +%s)
 stamp() { echo "== [$(($(date +%s) - T0))s] $*"; }
 
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --browser
 
 CTEST_ARGS=(--output-on-failure -j"$JOBS" --timeout 600)
 if [[ $SLOW == 0 ]]; then
@@ -61,6 +64,10 @@ if [[ $ASAN == 1 ]]; then
 fi
 
 # --- 3. End-to-end tests against the real binary (prints the closing `integration:` line).
+stamp "web dashboard: npm ci + build"
+web_ok=1
+bash scripts/web.sh || { web_ok=0; failed+=("web build"); }
+
 stamp "integration tests"
 INTEGRATION_ARGS=(--binary "$ROOT/build/apps/zeropark/zeropark")
 if [[ $SLOW == 1 ]]; then
@@ -77,9 +84,22 @@ summary="$(grep '^integration: ' "$ROOT/build/integration.log" | tail -1 || true
 [[ -n "$summary" ]] || summary="integration: 0 passed, 1 failed"
 [[ $integration_rc == 0 ]] || failed+=("integration")
 
+stamp "browser tests (chromium + playwright-core)"
+browser_summary="browser: not run"
+if [[ $web_ok == 1 ]]; then
+  browser_rc=0
+  node tests/browser/run.mjs --binary "$ROOT/build/apps/zeropark/zeropark" --web-dir "$ROOT/web/dist" \
+    --out "$ROOT/build/browser-shots" >"$ROOT/build/browser.log" 2>&1 || browser_rc=$?
+  grep -E '^\s+FAIL|ready in|^browser: ' "$ROOT/build/browser.log" || true
+  browser_summary="$(grep '^browser: ' "$ROOT/build/browser.log" | tail -1 || true)"
+  [[ -n "$browser_summary" ]] || { browser_summary="browser: failed to run"; tail -30 "$ROOT/build/browser.log"; }
+  [[ $browser_rc == 0 ]] || failed+=("browser")
+fi
+
 stamp "done"
 if [[ ${#failed[@]} -gt 0 ]]; then
   echo "FAILED: ${failed[*]}"
 fi
+echo "$browser_summary"
 echo "$summary"
 [[ ${#failed[@]} -eq 0 ]]

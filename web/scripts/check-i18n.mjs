@@ -3,10 +3,10 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { messages, LOCALES } from '../src/i18n.js'
+import { messages, LOCALES, duplicateKeys } from '../src/i18n.js'
 
 const src = fileURLToPath(new URL('../src', import.meta.url))
-const problems = []
+const problems = duplicateKeys.map((k) => `key defined twice: ${k}`)
 const all = new Set(LOCALES.flatMap((l) => Object.keys(messages[l])))
 for (const l of LOCALES) {
   for (const k of all) {

@@ -2,10 +2,14 @@
 // through Intl per locale. `npm run build` runs scripts/check-i18n.mjs, which fails when a key is
 // missing in either language.
 import { ref, computed } from 'vue'
+import enterprisesMessages from './messages/enterprises.js'
+import energyMessages from './messages/energy.js'
+import metersMessages from './messages/meters.js'
+import importMessages from './messages/import.js'
 
 export const LOCALES = ['zh-CN', 'en']
 
-export const messages = {
+const coreMessages = {
   'zh-CN': {
     'app.title': '零碳园区能碳平台',
     'app.short': 'zeropark',
@@ -13,7 +17,8 @@ export const messages = {
     'lang.name': '中文',
     'nav.overview': '园区总览',
     'nav.enterprises': '企业',
-    'nav.energy': '能耗与碳排放',
+    'nav.energy': '能耗',
+    'nav.carbon': '碳排放',
     'nav.meters': '计量与数据质量',
     'nav.import': '数据导入',
     'nav.logout': '退出登录',
@@ -39,7 +44,6 @@ export const messages = {
     'common.table': '表格',
     'common.exportCsv': '导出 CSV',
     'common.year': '年份',
-    'common.notBuilt': '此页面尚在建设中。',
     'common.noRole': '此账号角色没有看板页面（设备账号只能写入数据）。',
     'common.na': '—',
     'method.label': '能耗计算方法',
@@ -65,6 +69,25 @@ export const messages = {
     'ov.topConsumers': '前十大用能企业',
     'ov.monthly': '逐月碳排放',
     'ov.dailyCompleteness': '逐日数据完整率',
+    'ov.today': '今日 · {date}',
+    'ov.latestDay': '最近有数据的一天 · {date}',
+    'ov.live': '实时',
+    'ov.asOf': '数据截至 {t}',
+    'ov.todayEnergy': '当日综合能耗',
+    'ov.todayCarbon': '当日碳排放',
+    'ov.loadNow': '园区电力负荷',
+    'ov.loadNowNote': '最近整点小时平均 · {t}',
+    'ov.todayCompleteness': '当日数据完整率（截至目前）',
+    'ov.loadChart': '逐小时园区电力负荷',
+    'ov.loadDay': '当日',
+    'ov.loadPrev': '前一日',
+    'ov.todayTop': '当日前十大用能企业',
+    'ov.screen': '大屏模式',
+    'ov.screenExit': '退出大屏',
+    'ov.yearSection': '年度 · {year}',
+    'col.hour': '时刻',
+    'col.kw': '平均负荷（kW）',
+    'col.kwPrev': '前一日（kW）',
     'unit.tce': '吨标准煤',
     'unit.tco2': '吨二氧化碳',
     'unit.tco2PerTce': 'tCO₂/tce',
@@ -116,7 +139,8 @@ export const messages = {
     'lang.name': 'English',
     'nav.overview': 'Park overview',
     'nav.enterprises': 'Enterprises',
-    'nav.energy': 'Energy and carbon',
+    'nav.energy': 'Energy',
+    'nav.carbon': 'Carbon',
     'nav.meters': 'Meters and data quality',
     'nav.import': 'Import',
     'nav.logout': 'Log out',
@@ -142,7 +166,6 @@ export const messages = {
     'common.table': 'Table',
     'common.exportCsv': 'Export CSV',
     'common.year': 'Year',
-    'common.notBuilt': 'This page is not built yet.',
     'common.noRole': 'This account\'s role has no dashboard pages (device accounts only write data).',
     'common.na': '—',
     'method.label': 'Energy method',
@@ -168,6 +191,25 @@ export const messages = {
     'ov.topConsumers': 'Top 10 energy consumers',
     'ov.monthly': 'Carbon emissions by month',
     'ov.dailyCompleteness': 'Data completeness by day',
+    'ov.today': 'Today · {date}',
+    'ov.latestDay': 'Latest day with readings · {date}',
+    'ov.live': 'live',
+    'ov.asOf': 'data up to {t}',
+    'ov.todayEnergy': 'Energy consumption of the day',
+    'ov.todayCarbon': 'Carbon emissions of the day',
+    'ov.loadNow': 'Park electricity load',
+    'ov.loadNowNote': 'average of the last full hour · {t}',
+    'ov.todayCompleteness': 'Data completeness of the day so far',
+    'ov.loadChart': 'Park electricity load by hour',
+    'ov.loadDay': 'This day',
+    'ov.loadPrev': 'Day before',
+    'ov.todayTop': 'Top 10 consumers of the day',
+    'ov.screen': 'Big screen',
+    'ov.screenExit': 'Leave big screen',
+    'ov.yearSection': 'Year · {year}',
+    'col.hour': 'Hour',
+    'col.kw': 'Average load (kW)',
+    'col.kwPrev': 'Day before (kW)',
     'unit.tce': 'tce',
     'unit.tco2': 'tCO₂',
     'unit.tco2PerTce': 'tCO₂/tce',
@@ -212,6 +254,18 @@ export const messages = {
     'err.INTERNAL': 'Internal server error',
     'err.UNKNOWN': 'Unknown error',
   },
+}
+
+// Core texts plus one module per page (web/src/messages/); a key defined twice is a build error.
+export const messages = { 'zh-CN': {}, en: {} }
+export const duplicateKeys = []
+for (const m of [coreMessages, enterprisesMessages, energyMessages, metersMessages, importMessages]) {
+  for (const l of LOCALES) {
+    for (const [k, v] of Object.entries(m[l] || {})) {
+      if (k in messages[l]) duplicateKeys.push(`${l}: ${k}`)
+      messages[l][k] = v
+    }
+  }
 }
 
 function initialLocale() {
@@ -284,7 +338,9 @@ export function fmtDate(s) {
 // Names from the API are often "中文 / English"; pick the part for the locale.
 export function pickName(name) {
   if (typeof name !== 'string') return ''
-  const parts = name.split(' / ')
+  let parts = name.split(' / ')
+  // "其他负荷（总表减分表）/ Other loads": a Chinese part ending in a full-width bracket.
+  if (parts.length !== 2) parts = name.split(/(?<=[\u3000-\u303f\uff00-\uffef\u4e00-\u9fff])\s*\/\s*(?=[A-Za-z])/)
   if (parts.length !== 2) return name
   return locale.value === 'en' ? parts[1] : parts[0]
 }

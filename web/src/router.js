@@ -26,6 +26,7 @@ export const PAGES = [
   { path: '/overview', key: 'nav.overview', roles: ['admin', 'analyst', 'auditor'] },
   { path: '/enterprises', key: 'nav.enterprises', roles: ['admin', 'analyst', 'auditor', 'officer', 'enterprise'] },
   { path: '/energy', key: 'nav.energy', roles: ['admin', 'analyst', 'auditor', 'officer', 'enterprise'] },
+  { path: '/carbon', key: 'nav.carbon', roles: ['admin', 'analyst', 'auditor', 'officer', 'enterprise'] },
   { path: '/meters', key: 'nav.meters', roles: ['admin', 'analyst', 'auditor', 'officer', 'enterprise'] },
   { path: '/import', key: 'nav.import', roles: ['admin', 'enterprise'] },
 ]
