@@ -148,7 +148,7 @@ function nextMonth(ym) {
   return `${y}-${String(m).padStart(2, '0')}-01`
 }
 
-// Energy and carbon pages (components/EnergyDrill.vue useDrillPage, park level, grouped by zone,
+// Energy and carbon pages (web/src/drill.js useDrillPage, park level, grouped by zone,
 // per year): the years with readings, then the level's row and months and the groups, for the
 // year and the previous one when it has readings; the carbon page adds /carbon/core for park roles.
 async function drillPage(get, page, endpoint, parkWide) {
