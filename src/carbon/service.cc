@@ -448,6 +448,16 @@ json Meta(const CarbonAccounts& a, const energy::ReportQuery& q) {
   const energy::Accounts& en = a.energy();
   json regions = json::array();
   for (const auto& r : en.regions()) regions.push_back(r);
+  // What each period's year on year compares with: the same period a year before, or for a year
+  // still running the same months of the year before.
+  json basis = json::array();
+  for (const energy::ReportPeriod& p : energy::ReportPeriods(q.period, q.from_month, q.to_month)) {
+    std::optional<energy::ReportPeriod> before = energy::YearBefore(en, p);
+    if (!before) continue;
+    basis.push_back(json{{"period", p.label},
+                         {"from", energy::MonthLabel(before->from)},
+                         {"to", energy::MonthLabel(before->to - 1)}});
+  }
   return json{{"group_by", energy::GroupName(q.group)},
               {"period", energy::PeriodName(q.period)},
               {"from", energy::MonthLabel(q.from_month)},
@@ -455,7 +465,8 @@ json Meta(const CarbonAccounts& a, const energy::ReportQuery& q) {
               {"regions", regions},
               {"grid_scope", GridScopeName(a.options().grid_scope)},
               {"green_source", en.green_source_name()},
-              {"reference_data", en.ref().fingerprint()}};
+              {"reference_data", en.ref().fingerprint()},
+              {"yoy_basis", std::move(basis)}};
 }
 
 }  // namespace

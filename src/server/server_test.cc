@@ -1338,6 +1338,14 @@ TEST_F(QueryTest, TodayIsTheLatestDayWithReadingsAndAddsUpToTheMonth) {
   }
   EXPECT_GT(r.j["carbon"]["total_tco2"]["location"].get<double>(), 0);
 
+  // The year 2025 has readings in January only: its year on year compares with January 2024.
+  Reply year = Get("/api/v1/energy?by=park&year=2025");
+  ASSERT_EQ(year.status, 200) << year.body;
+  ASSERT_EQ(year.j["yoy_basis"].size(), 1u) << year.body;
+  EXPECT_EQ(year.j["yoy_basis"][0]["period"], "2025");
+  EXPECT_EQ(year.j["yoy_basis"][0]["from"], "2024-01");
+  EXPECT_EQ(year.j["yoy_basis"][0]["to"], "2024-01");
+
   r = Get("/api/v1/today?date=2025-13-01");
   EXPECT_EQ(r.status, 400);
   EXPECT_THAT(ErrorMessage(r), HasSubstr("date"));

@@ -261,6 +261,13 @@ export const pct = (v) => fmtPercent(z(v))
 export const nameCols = () => [{ key: 'name', label: t('en.col.name') }, { key: 'group', label: t('en.col.code') }]
 
 // The level's own rows of the year and of the year before (null without readings).
+// What the year's year on year compares with, as the API says (yoy_basis), when that is not the
+// whole year before: a year still running is compared with the same months ("2025-01".."2025-11").
+export function yoyPartial(D) {
+  const b = (D.kpi?.yoy_basis || []).find((x) => x.period === String(D.y))
+  return b && !(b.from.endsWith('-01') && b.to.endsWith('-12')) ? b : null
+}
+
 export function levelRows(D) {
   const prev = levelRow(D.kpiPrev, D)
   return { cur: levelRow(D.kpi, D), prev: hasData(prev) ? prev : null }

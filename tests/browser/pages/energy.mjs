@@ -132,6 +132,13 @@ export async function check({ page, get, role, me, results: r, shot }, loc) {
     r.expectEq(`${tag} ${label}: clean share = API`, (await kpiText('kpi-clean').textContent()).trim(), pctZ(loc, row.clean_share[M]))
     r.expectEq(`${tag} ${label}: tce per 10k CNY = API`, (await kpiText('kpi-intensity').textContent()).trim(), fmtN(loc, row.intensity_tce_per_10k_cny[M], 3))
     r.expectEq(`${tag} ${label}: year on year = API yoy`, (await kpiText('kpi-yoy').textContent()).trim(), fmtYoy(loc, row.yoy[M]))
+    // What the year on year compares with: the API's yoy_basis (a running year: the same months).
+    const basis = (ans.yoy_basis || []).find((b) => b.period === String(Y))
+    const partial = basis && !(basis.from.endsWith('-01') && basis.to.endsWith('-12'))
+    const month = (ym) => new Intl.DateTimeFormat(loc, { year: 'numeric', month: 'short', timeZone: 'UTC' }).format(new Date(Date.UTC(+ym.slice(0, 4), +ym.slice(5, 7) - 1, 1)))
+    const basisText = (await page.locator('[data-testid=yoy-basis]').textContent()).trim()
+    if (partial) r.expect(`${tag} ${label}: year on year names the months it compares with`, basisText.includes(month(basis.from)) && basisText.includes(month(basis.to)), basisText)
+    else r.expectEq(`${tag} ${label}: year on year compares whole years`, basisText, `${Y} / ${Y - 1}`)
     let prev = null
     if (hasPrev) {
       const pa = await get(q('/energy', { by, period: 'year', year: Y - 1, ...filter }))
