@@ -14,6 +14,7 @@ PACKAGES=(
   libsqlite3-dev libsodium-dev libfmt-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libzstd-dev
   libxlsxwriter-dev  # .xlsx export (src/report) / Excel 导出
   tzdata python3 python3-requests sqlite3 ca-certificates
+  python3-numpy  # bench/green_alloc_bench.sh compares with a numpy version / 绿电分配基准
 )
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   PACKAGES+=(nodejs npm)  # the dashboard's toolchain / 看板构建工具
