@@ -59,5 +59,6 @@ void AddQueryCommands(CLI::App& app, Runner* run);       // query, readings, com
 void AddAccountingCommands(CLI::App& app, Runner* run);  // energy, carbon, economic, refdata,
                                                          // accounting
 void AddAccountCommands(CLI::App& app, Runner* run);     // user, token, audit
+void AddLedgerCommands(CLI::App& app, Runner* run);      // ledger verify, ledger export
 
 }  // namespace zp::cli

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   zp::cli::AddQueryCommands(app, &run);
   zp::cli::AddAccountingCommands(app, &run);
   zp::cli::AddAccountCommands(app, &run);
+  zp::cli::AddLedgerCommands(app, &run);
   zp::cli::SetCommandLine(argc, argv);
 
   try {

@@ -120,6 +120,8 @@ class Api {
   HttpResponse ListAllCredentials(const HttpRequest& r);
   HttpResponse RevokeCredential(const HttpRequest& r);
   HttpResponse AuditLog(const HttpRequest& r);
+  // Green-power ledger (api_ledger.cc).
+  HttpResponse LedgerRecords(const HttpRequest& r);
   // Accounting.
   HttpResponse EnergyReport(const HttpRequest& r);
   HttpResponse CarbonReport(const HttpRequest& r);

@@ -218,6 +218,7 @@ void Api::ApplyAccessRules(std::vector<Route>* routes) {
       {"POST /api/v1/me/tokens", {Access::kSelf}},
       {"DELETE /api/v1/me/tokens/{id}", {Access::kSelf}},
       {"GET /api/v1/audit", {Access::kAudit}},
+      {"GET /api/v1/ledger", {Access::kAudit}},
   };
   for (Route& r : *routes) {
     auto it = rules.find(r.method + " " + r.path);

@@ -395,6 +395,14 @@ std::vector<Route> Api::BuildRoutes() {
              Q("limit", "at most this many (default 1000) / 条数", "integer"),
              Q("actor", "only this account / 账号"), Q("target", "target path prefix / 对象前缀")},
             "", kJson, 200, bind(&Api::AuditLog)));
+  routes.push_back(
+      route("GET", "/api/v1/ledger", accounts_tag,
+            "The hash-chained green-power ledger: records (hash included), head_hash, count; "
+            "verify=1 also checks the whole chain / 绿电证书哈希链账本",
+            {Q("from_seq", "first record (default 1) / 起始序号", "integer"),
+             Q("limit", "at most this many (default 1000) / 条数", "integer"),
+             Q("verify", "1: verify the whole stored chain / 校验整条链", "integer")},
+            "", kJson, 200, bind(&Api::LedgerRecords)));
 
   // Audit states of writes: the JSON of what a request changes, before and after.
   auto state_of = [this](std::string get_path) {

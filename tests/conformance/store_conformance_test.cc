@@ -1,6 +1,7 @@
 // The Store conformance suite: one TEST_P suite run against every backend, plus the checks that
 // only make sense for one backend (SQLite schema versions and crash durability, memory names).
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -216,6 +217,26 @@ Row WithId(Row r, int64_t id) {
 AuditRow WithAuditSeq(AuditRow a, int64_t seq) {
   a.seq = seq;
   return a;
+}
+
+// A ledger row; the store keeps the hashes as given (zp::green computes and checks them).
+LedgerRow MakeLedgerRow(int64_t seq, std::string kind = "issuance") {
+  LedgerRow r;
+  r.seq = seq;
+  r.time_s = 1767225600 + seq;
+  r.kind = std::move(kind);
+  r.actor = "王芳";
+  r.fields_json = "{\"device\":\"PV01\",\"wh\":" + std::to_string(seq * 1000) + "}";
+  r.prev_hash = std::string(64, seq == 1 ? '0' : static_cast<char>('a' + (seq - 1) % 6));
+  r.hash = std::string(64, static_cast<char>('a' + seq % 6));
+  return r;
+}
+
+std::vector<LedgerRow> Ledger(Store& store, int64_t from_seq = 0, int64_t limit = 0) {
+  std::vector<LedgerRow> out;
+  Status s = store.ReadLedger(from_seq, limit, [&](const LedgerRow& r) { out.push_back(r); });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
 }
 
 class StoreConformanceTest : public ::testing::TestWithParam<std::string> {
@@ -1163,6 +1184,76 @@ TEST_P(StoreConformanceTest, ConcurrentAuditAppendsGetDistinctSeqs) {
   }
 }
 
+TEST_P(StoreConformanceTest, LedgerAppendsAndPages) {
+  EXPECT_THAT(Ledger(store()), IsEmpty());
+  EXPECT_EQ(*store().LedgerSize(), 0);
+  std::vector<LedgerRow> rows;
+  for (int64_t seq = 1; seq <= 5; ++seq) rows.push_back(MakeLedgerRow(seq));
+  rows[2].kind = "transfer";
+  rows[3].fields_json = "{\"note\":\"a \\\"quoted\\\" 绿电\"}";
+  ASSERT_TRUE(store().AppendLedger(std::span(rows).first(1)).ok());
+  Status batch = store().AppendLedger(std::span(rows).subspan(1));
+  ASSERT_TRUE(batch.ok()) << batch.ToString();
+  EXPECT_EQ(*store().LedgerSize(), 5);
+  EXPECT_EQ(Ledger(store()), rows);
+  EXPECT_THAT(Ledger(store(), 3), ElementsAre(rows[2], rows[3], rows[4]));
+  EXPECT_THAT(Ledger(store(), 2, 2), ElementsAre(rows[1], rows[2]));
+  EXPECT_THAT(Ledger(store(), -7, 1), ElementsAre(rows[0]));
+  EXPECT_THAT(Ledger(store(), 0, -1), Ledger(store()));
+  EXPECT_THAT(Ledger(store(), 6), IsEmpty());
+  EXPECT_THAT(Ledger(store(), 1000000), IsEmpty());
+  EXPECT_TRUE(store().AppendLedger({}).ok());
+  EXPECT_EQ(*store().LedgerSize(), 5);
+  Reopen();
+  EXPECT_EQ(Ledger(store()), rows);
+  EXPECT_EQ(*store().LedgerSize(), 5);
+}
+
+TEST_P(StoreConformanceTest, LedgerSeqsMustBeContiguous) {
+  std::vector<LedgerRow> rows = {MakeLedgerRow(1), MakeLedgerRow(2)};
+  ASSERT_TRUE(store().AppendLedger(rows).ok());
+  // Not the next seq: a gap, a repeat, a rewind.
+  for (int64_t seq : {4, 2, 1, 0, -1}) {
+    LedgerRow r = MakeLedgerRow(seq);
+    Status s = store().AppendLedger(std::span(&r, 1));
+    EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << seq;
+  }
+  // A batch that starts right but skips a seq is refused whole.
+  std::vector<LedgerRow> gap = {MakeLedgerRow(3), MakeLedgerRow(4), MakeLedgerRow(6)};
+  EXPECT_EQ(store().AppendLedger(gap).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(*store().LedgerSize(), 2);
+  EXPECT_EQ(Ledger(store()), rows);
+  gap.pop_back();
+  EXPECT_TRUE(store().AppendLedger(gap).ok());
+  EXPECT_EQ(*store().LedgerSize(), 4);
+}
+
+// Writers racing for the next seq: each append either wins its seq or is told it lost it.
+TEST_P(StoreConformanceTest, ConcurrentLedgerAppendsNeverForkTheSeq) {
+  constexpr int kThreads = 4;
+  std::atomic<int> won{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 40; ++i) {
+        auto size = store().LedgerSize();
+        if (!size.ok()) continue;
+        LedgerRow r = MakeLedgerRow(*size + 1);
+        Status s = store().AppendLedger(std::span(&r, 1));
+        if (s.ok()) {
+          ++won;
+        } else {
+          EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  auto all = Ledger(store());
+  ASSERT_EQ(all.size(), static_cast<size_t>(won.load()));
+  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].seq, static_cast<int64_t>(i + 1));
+}
+
 // Further backends register here: add their name to the list and a case to SetUp().
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformanceTest, ::testing::Values("memory", "sqlite"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
@@ -1443,8 +1534,9 @@ TEST_F(SqliteStoreTest, MigratesVersion3File) {
   {
     auto store = OpenOrDie();
     ASSERT_NE(store, nullptr);
-    EXPECT_EQ(*store->QueryForTesting("PRAGMA user_version"), "4");
-    EXPECT_EQ(*store->QueryForTesting("SELECT value FROM meta WHERE key = 'schema_version'"), "4");
+    EXPECT_EQ(*store->QueryForTesting("PRAGMA user_version"), std::to_string(kSchemaVersion));
+    EXPECT_EQ(*store->QueryForTesting("SELECT value FROM meta WHERE key = 'schema_version'"),
+              std::to_string(kSchemaVersion));
     EXPECT_EQ(**store->GetPark(), (model::Park{"园区", "辽宁", "Asia/Shanghai", "northeast", 30}));
     auto zones = *store->ListZones();
     ASSERT_EQ(zones.size(), 1u);
@@ -1505,6 +1597,82 @@ TEST_F(SqliteStoreTest, AuditLogIsAppendOnly) {
   EXPECT_EQ(*store->AppendAudit(MakeAudit(3, "carol", "")), 3);
 }
 
+// Migration 4 -> 5 adds the green-power ledger; everything of version 4 stays.
+TEST_F(SqliteStoreTest, MigratesVersion4File) {
+  ASSERT_TRUE(CreateSqliteAtVersionForTesting(path_, 4).ok());
+  ASSERT_TRUE(ExecSqliteForTesting(path_, R"sql(
+      INSERT INTO park (id, name, province, time_zone, grid_region, raw_retention_days)
+        VALUES (1, '园区', '辽宁', 'Asia/Shanghai', 'northeast', 30);
+      INSERT INTO zones (code, name, officer, officer_contact) VALUES ('Z01', '第一网格', '王', '');
+      INSERT INTO chunks (series_id, day, resolution_s, data, count, sum, flagged, suspect_zero)
+        VALUES (1, 19000, 0, x'0102', 96, 1234.5, 2, 3);
+      INSERT INTO users (username, display_name, role, password_hash, enterprise_code, zones,
+                         disabled, created_s)
+        VALUES ('alice', 'Alice', 'auditor', '', '', '', 0, 5);
+      INSERT INTO audit_log (ts_s, actor, role, action, target, before_json, after_json, remote,
+                             status)
+        VALUES (1, 'alice', 'auditor', 'GET', 'x', '', '', 'cli', 0);
+      INSERT INTO settings (key, value) VALUES ('demo', 'yes');
+  )sql")
+                  .ok());
+  {
+    auto store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(*store->QueryForTesting("PRAGMA user_version"), "5");
+    EXPECT_EQ(*store->QueryForTesting("SELECT value FROM meta WHERE key = 'schema_version'"), "5");
+    EXPECT_EQ(**store->GetPark(), (model::Park{"园区", "辽宁", "Asia/Shanghai", "northeast", 30}));
+    EXPECT_EQ((*store->ListZones()).size(), 1u);
+    EXPECT_THAT(Chunks(*store, 1, 0, 100000),
+                ElementsAre(Chunk{1, 19000, 0, std::string("\x01\x02", 2), 96, 1234.5, 2, 3}));
+    EXPECT_EQ((**store->FindUser("alice")).role, "auditor");
+    EXPECT_EQ(Audit(*store).size(), 1u);
+    EXPECT_EQ(**store->GetSetting("demo"), "yes");
+    // The new table works on the migrated file.
+    EXPECT_EQ(*store->LedgerSize(), 0);
+    std::vector<LedgerRow> rows = {MakeLedgerRow(1), MakeLedgerRow(2)};
+    ASSERT_TRUE(store->AppendLedger(rows).ok());
+  }
+  auto migrated = OpenOrDie();
+  ASSERT_NE(migrated, nullptr);
+  EXPECT_THAT(Ledger(*migrated), ElementsAre(MakeLedgerRow(1), MakeLedgerRow(2)));
+  EXPECT_EQ(Audit(*migrated).size(), 1u);
+  auto fresh = SqliteStore::Open(dir_ + "/fresh.zpdb");
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(Schema(*migrated), Schema(**fresh));
+  EXPECT_THAT(Schema(**fresh), HasSubstr("ledger_no_update"));
+  EXPECT_THAT(Schema(**fresh), HasSubstr("ledger_no_delete"));
+}
+
+// The ledger refuses UPDATE and DELETE even from a plain connection; appends still work.
+TEST_F(SqliteStoreTest, LedgerIsAppendOnly) {
+  {
+    auto store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    std::vector<LedgerRow> rows = {MakeLedgerRow(1), MakeLedgerRow(2)};
+    ASSERT_TRUE(store->AppendLedger(rows).ok());
+    auto update = store->QueryForTesting("UPDATE ledger SET actor = 'mallory'");
+    ASSERT_FALSE(update.ok());
+    EXPECT_THAT(update.error().message(), HasSubstr("ledger is append-only"));
+    auto remove = store->QueryForTesting("DELETE FROM ledger WHERE seq = 2");
+    ASSERT_FALSE(remove.ok());
+    EXPECT_THAT(remove.error().message(), HasSubstr("ledger is append-only"));
+  }
+  Status update = ExecSqliteForTesting(path_, "UPDATE ledger SET fields = '{}' WHERE seq = 1");
+  EXPECT_FALSE(update.ok());
+  EXPECT_THAT(update.message(), HasSubstr("append-only"));
+  EXPECT_FALSE(ExecSqliteForTesting(path_, "DELETE FROM ledger").ok());
+  // A duplicate seq is refused by the primary key even past the store's own check.
+  EXPECT_FALSE(ExecSqliteForTesting(path_,
+                                    "INSERT INTO ledger (seq, time_s, kind, actor, fields, "
+                                    "prev_hash, hash) VALUES (2, 0, 'claim', 'x', '{}', '', '')")
+                   .ok());
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  EXPECT_THAT(Ledger(*store), ElementsAre(MakeLedgerRow(1), MakeLedgerRow(2)));
+  LedgerRow next = MakeLedgerRow(3);
+  EXPECT_TRUE(store->AppendLedger(std::span(&next, 1)).ok());
+}
+
 // A v1 file whose log was flushed empty: the sequence continues after the last seq it handed out.
 TEST_F(SqliteStoreTest, MigratesVersion1FileWithEmptyLog) {
   ASSERT_TRUE(CreateSqliteAtVersionForTesting(path_, 1).ok());
@@ -1558,12 +1726,15 @@ TEST_F(SqliteStoreTest, MigrationInterruptedAfterWritingSegmentsRunsAgain) {
 
 TEST_F(SqliteStoreTest, RefusesNewerSchema) {
   ASSERT_TRUE(OpenStore("sqlite:" + path_).ok());
-  ASSERT_TRUE(ExecSqliteForTesting(path_, "PRAGMA user_version = 5").ok());
+  ASSERT_TRUE(
+      ExecSqliteForTesting(path_, fmt::format("PRAGMA user_version = {}", kSchemaVersion + 1))
+          .ok());
   auto opened = OpenStore("sqlite:" + path_);
   ASSERT_FALSE(opened.ok());
   EXPECT_EQ(opened.error().code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(opened.error().message(),
-            "database written by a newer zeropark (schema 5, this build knows 4)");
+            fmt::format("database written by a newer zeropark (schema {}, this build knows {})",
+                        kSchemaVersion + 1, kSchemaVersion));
 }
 
 TEST_F(SqliteStoreTest, RefusesForeignDatabase) {

@@ -24,7 +24,7 @@
 
 namespace zp::store {
 
-inline constexpr int32_t kSchemaVersion = 4;
+inline constexpr int32_t kSchemaVersion = 5;
 
 // One series-day. `data` is a tsdb chunk (empty when only a rollup exists, e.g. a cumulative
 // meter's day whose closing reading arrived but whose own readings did not).
@@ -109,6 +109,20 @@ struct AuditRow {
   std::string remote;  // client address, or "cli"
   int32_t status = 0;  // HTTP status of the outcome (0 for CLI)
   bool operator==(const AuditRow&) const = default;
+};
+
+// One record of the green-power ledger (zp/green/ledger.h), as stored: the store neither parses
+// `fields_json` nor checks the hashes (zp::green does, on open and in `zeropark ledger verify`),
+// it only keeps the chain append-only with contiguous seqs.
+struct LedgerRow {
+  int64_t seq = 0;  // 1-based, contiguous: given by the caller
+  int64_t time_s = 0;
+  std::string kind;  // "issuance", "transfer", ...
+  std::string actor;
+  std::string fields_json;  // canonical JSON object of the record's fields
+  std::string prev_hash;    // hex
+  std::string hash;         // hex
+  bool operator==(const LedgerRow&) const = default;
 };
 
 class Store {
@@ -203,6 +217,17 @@ class Store {
   virtual Status ReadAudit(int64_t from_seq, int64_t limit, std::string_view actor,
                            std::string_view target_prefix,
                            const std::function<void(const AuditRow&)>& fn) = 0;
+
+  // --- green-power ledger. Append-only (the SQLite backend refuses UPDATE and DELETE by
+  // trigger). AppendLedger writes all rows or none; the first row's seq must be LedgerSize() + 1
+  // and the rest must follow contiguously (FailedPrecondition otherwise, e.g. when another writer
+  // appended first).
+  virtual Status AppendLedger(std::span<const LedgerRow> rows) = 0;
+  // Rows with seq >= from_seq, ascending, at most `limit` (<= 0: all).
+  virtual Status ReadLedger(int64_t from_seq, int64_t limit,
+                            const std::function<void(const LedgerRow&)>& fn) = 0;
+  // The last seq (0 when empty).
+  virtual Result<int64_t> LedgerSize() = 0;
 
   // --- enterprise data (economic figures, product output, process CO2, manual green supply).
   // Append-only: AppendEnterpriseData assigns increasing seq numbers (returned: the last one) and

@@ -167,6 +167,8 @@ struct MemoryData {
   std::map<std::string, int64_t, std::less<>> credential_by_hash;
   int64_t last_credential_id = 0;
   std::vector<AuditRow> audit;
+  // The green-power ledger (seq = index + 1).
+  std::vector<LedgerRow> ledger;
 };
 
 namespace {
@@ -612,6 +614,40 @@ Status MemoryStore::ReadAudit(int64_t from_seq, int64_t limit, std::string_view 
     }
   }
   return Status::OK();
+}
+
+// ---- green-power ledger.
+
+Status MemoryStore::AppendLedger(std::span<const LedgerRow> rows) {
+  std::unique_lock lock(data_->mu);
+  auto& ledger = data_->ledger;
+  int64_t expected = static_cast<int64_t>(ledger.size()) + 1;
+  for (const LedgerRow& r : rows) {
+    if (r.seq != expected) {
+      return FailedPreconditionError(
+          fmt::format("ledger append: seq {} is not the next seq {}", r.seq, expected));
+    }
+    ++expected;
+  }
+  ledger.insert(ledger.end(), rows.begin(), rows.end());
+  return Status::OK();
+}
+
+Status MemoryStore::ReadLedger(int64_t from_seq, int64_t limit,
+                               const std::function<void(const LedgerRow&)>& fn) {
+  std::shared_lock lock(data_->mu);
+  const auto& ledger = data_->ledger;
+  int64_t emitted = 0;
+  for (size_t i = static_cast<size_t>(std::max<int64_t>(from_seq, 1) - 1);
+       i < ledger.size() && (limit <= 0 || emitted < limit); ++i, ++emitted) {
+    fn(ledger[i]);
+  }
+  return Status::OK();
+}
+
+Result<int64_t> MemoryStore::LedgerSize() {
+  std::shared_lock lock(data_->mu);
+  return static_cast<int64_t>(data_->ledger.size());
 }
 
 // ---- enterprise data.

@@ -86,6 +86,11 @@ class MemoryStore final : public Store {
                    std::string_view target_prefix,
                    const std::function<void(const AuditRow&)>& fn) override;
 
+  Status AppendLedger(std::span<const LedgerRow> rows) override;
+  Status ReadLedger(int64_t from_seq, int64_t limit,
+                    const std::function<void(const LedgerRow&)>& fn) override;
+  Result<int64_t> LedgerSize() override;
+
   Result<int64_t> AppendEnterpriseData(std::span<const model::EnterpriseDatum> rows) override;
   Status ReadEnterpriseData(std::string_view enterprise_code, std::string_view indicator,
                             const std::function<void(const model::EnterpriseDatum&)>& fn) override;

@@ -42,6 +42,9 @@ constexpr char kMigrationV3Sql[] =
 constexpr char kMigrationV4Sql[] =
 #include "sqlite/migration_v4.sql.inc"
     ;
+constexpr char kMigrationV5Sql[] =
+#include "sqlite/migration_v5.sql.inc"
+    ;
 
 // Migration 1 -> 2, C++ half, run before its SQL: moves the rows of v1's ingest_log table into a
 // log segment and records how far the log was flushed.
@@ -57,7 +60,8 @@ struct Migration {
 constexpr Migration kMigrations[] = {{1, kSchemaV1Sql, nullptr},
                                      {2, kMigrationV2Sql, MoveV1LogToSegments},
                                      {3, kMigrationV3Sql, nullptr},
-                                     {4, kMigrationV4Sql, nullptr}};
+                                     {4, kMigrationV4Sql, nullptr},
+                                     {5, kMigrationV5Sql, nullptr}};
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration per schema version");
 
 Status ErrorFromSqlite(sqlite3* db, int rc, std::string_view what) {
@@ -447,6 +451,14 @@ constexpr char kSqlReadAuditOfActor[] =
     "SELECT seq, ts_s, actor, role, action, target, before_json, after_json, remote, status "
     "FROM audit_log WHERE actor = ?2 AND seq >= ?1 AND (?3 = '' OR substr(CAST(target AS BLOB), "
     "1, length(CAST(?3 AS BLOB))) = CAST(?3 AS BLOB)) ORDER BY seq LIMIT ?4";
+// The green-power ledger: the last seq (checked before an append), inserts, reads in seq order.
+constexpr char kSqlLedgerSize[] = "SELECT coalesce(max(seq), 0) FROM ledger";
+constexpr char kSqlAppendLedger[] =
+    "INSERT INTO ledger (seq, time_s, kind, actor, fields, prev_hash, hash) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+constexpr char kSqlReadLedger[] =
+    "SELECT seq, time_s, kind, actor, fields, prev_hash, hash FROM ledger WHERE seq >= ?1 "
+    "ORDER BY seq LIMIT ?2";
 
 // ---- registry row mapping.
 
@@ -1519,6 +1531,71 @@ Status SqliteStore::ReadAudit(int64_t from_seq, int64_t limit, std::string_view 
   }
   if (rc != SQLITE_DONE) return stmt.Error(rc, "read audit log");
   return Status::OK();
+}
+
+// ---- green-power ledger.
+
+Status SqliteStore::AppendLedger(std::span<const LedgerRow> rows) {
+  std::lock_guard lock(writer_->mu());
+  Txn txn(*writer_);
+  ZP_RETURN_IF_ERROR(txn.Begin(/*write=*/true));
+  int64_t expected = 0;
+  {
+    ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(*writer_, kSqlLedgerSize));
+    int rc = stmt.Step();
+    if (rc != SQLITE_ROW) return stmt.Error(rc, "read ledger size");
+    expected = stmt.ColInt(0) + 1;
+  }
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(*writer_, kSqlAppendLedger));
+  for (const LedgerRow& r : rows) {
+    if (r.seq != expected) {
+      return FailedPreconditionError(
+          fmt::format("ledger append: seq {} is not the next seq {}", r.seq, expected));
+    }
+    ++expected;
+    stmt.Reset();
+    stmt.Int(1, r.seq)
+        .Int(2, r.time_s)
+        .Text(3, r.kind)
+        .Text(4, r.actor)
+        .Text(5, r.fields_json)
+        .Text(6, r.prev_hash)
+        .Text(7, r.hash);
+    int rc = stmt.Step();
+    if (rc != SQLITE_DONE) return stmt.Error(rc, fmt::format("append ledger seq {}", r.seq));
+  }
+  return txn.Commit();
+}
+
+Status SqliteStore::ReadLedger(int64_t from_seq, int64_t limit,
+                               const std::function<void(const LedgerRow&)>& fn) {
+  Conn& conn = reader();
+  std::lock_guard lock(conn.mu());
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(conn, kSqlReadLedger));
+  stmt.Int(1, from_seq).Int(2, limit > 0 ? limit : -1);
+  LedgerRow row;
+  int rc;
+  while ((rc = stmt.Step()) == SQLITE_ROW) {
+    row.seq = stmt.ColInt(0);
+    row.time_s = stmt.ColInt(1);
+    row.kind = stmt.ColText(2);
+    row.actor = stmt.ColText(3);
+    row.fields_json = stmt.ColText(4);
+    row.prev_hash = stmt.ColText(5);
+    row.hash = stmt.ColText(6);
+    fn(row);
+  }
+  if (rc != SQLITE_DONE) return stmt.Error(rc, "read ledger");
+  return Status::OK();
+}
+
+Result<int64_t> SqliteStore::LedgerSize() {
+  Conn& conn = reader();
+  std::lock_guard lock(conn.mu());
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(conn, kSqlLedgerSize));
+  int rc = stmt.Step();
+  if (rc != SQLITE_ROW) return stmt.Error(rc, "read ledger size");
+  return stmt.ColInt(0);
 }
 
 // ---- enterprise data.
