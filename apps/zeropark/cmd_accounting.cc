@@ -603,6 +603,7 @@ struct SettingsArgs {
   std::optional<std::string> grid_scope;
   std::optional<std::string> fuel_datasets;
   std::vector<std::string> fuels;  // carrier=fuel
+  std::optional<std::string> green_source;
 };
 
 // The fuel codes and datasets of the fuel table, to catch typos before they are stored.
@@ -648,7 +649,12 @@ int RunSettings(const SettingsArgs& a) {
   if (!o.ok()) return Fail(o.status());
   Result<std::shared_ptr<const refdata::RefData>> ref = service.Ref();
   if (!ref.ok()) return Fail(ref.status());
-  const bool change = a.grid_scope || a.fuel_datasets || !a.fuels.empty();
+  const bool change = a.grid_scope || a.fuel_datasets || !a.fuels.empty() || a.green_source;
+  if (a.green_source) {
+    Result<carbon::GreenSource> g = carbon::ParseGreenSource(*a.green_source);
+    if (!g.ok()) return Fail(g.status().WithContext("--green-source"));
+    o->green_source = *g;
+  }
   if (a.grid_scope) {
     Result<carbon::GridScope> g = carbon::ParseGridScope(*a.grid_scope);
     if (!g.ok()) return Fail(g.status().WithContext("--grid-scope"));
@@ -692,7 +698,8 @@ int RunSettings(const SettingsArgs& a) {
   std::vector<std::vector<std::string>> rows = {
       {"grid_scope / 电网因子范围", std::string(carbon::GridScopeName(o->grid_scope))},
       {"regions / 地区(依次查找)", regions},
-      {"fuel_datasets / 燃料参数依据", datasets}};
+      {"fuel_datasets / 燃料参数依据", datasets},
+      {"green_source / 绿电来源", std::string(carbon::GreenSourceName(o->green_source))}};
   for (const auto& [c, fuel] : o->fuel_of) {
     const units::CarrierInfo& info = units::GetCarrierInfo(c);
     rows.push_back({fmt::format("fuel {} / {}燃料", info.code, info.name_zh), fuel});
@@ -847,6 +854,11 @@ void AddAccountingCommands(CLI::App& app, Runner* run) {
                     "NDRC-2015-other\" / 燃料参数依据");
     sub->add_option("--fuel", a->fuels,
                     "CARRIER=FUEL, e.g. raw_coal=anthracite (repeatable) / 燃料品种对应");
+    sub->add_option("--green-source", a->green_source,
+                    "green electricity for market-based scope 2: manual (hand-entered "
+                    "green_direct_kwh) or hourly (hourly matching of metered generation; "
+                    "hand-entered rows then ignored) / 绿电来源：手工录入或逐时匹配")
+        ->check(CLI::IsMember({"manual", "hourly"}));
     sub->callback([a, run] { *run = [a] { return RunSettings(*a); }; });
   }
 }

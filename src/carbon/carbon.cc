@@ -147,6 +147,17 @@ std::string_view GridScopeName(GridScope s) {
   return "province";
 }
 
+Result<GreenSource> ParseGreenSource(std::string_view s) {
+  if (s == "manual") return GreenSource::kManual;
+  if (s == "hourly") return GreenSource::kHourly;
+  return InvalidArgumentError(
+      fmt::format("unknown green source '{}' (expected manual or hourly)", s));
+}
+
+std::string_view GreenSourceName(GreenSource s) {
+  return s == GreenSource::kHourly ? "hourly" : "manual";
+}
+
 size_t CarbonAccounts::Cell(int32_t entity, int32_t month, units::Carrier c) const {
   const energy::Input& in = energy_->input();
   ZP_CHECK(entity >= 0 && entity < energy_->entities() && month >= in.from_month &&

@@ -2,13 +2,17 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <ctime>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "zp/base/time.h"
 #include "zp/engine/engine.h"
+#include "zp/green/allocation.h"
+#include "zp/green/supply.h"
 
 namespace zp::carbon {
 namespace {
@@ -33,6 +37,23 @@ json RowJson(const refdata::FactorRow& r) {
               {"note", r.note},
               {"layer", r.layer}};
 }
+
+// The hourly green supply of consecutive spans (whole months, or one day): each part's monthly
+// rows, concatenated (a month never spans two parts).
+class HourlySpans : public energy::GreenPowerSource {
+ public:
+  std::string_view name() const override { return "hourly"; }
+  Result<std::vector<energy::GreenSupply>> Supplies(const energy::Input& in) const override {
+    std::vector<energy::GreenSupply> out;
+    for (const auto& p : parts) {
+      ZP_ASSIGN_OR_RETURN(std::vector<energy::GreenSupply> rows, p->Supplies(in));
+      out.insert(out.end(), std::make_move_iterator(rows.begin()),
+                 std::make_move_iterator(rows.end()));
+    }
+    return out;
+  }
+  std::vector<std::unique_ptr<green::HourlyGreenSupply>> parts;
+};
 
 std::string JoinDatasets(const std::vector<std::string>& v) {
   std::string s;
@@ -132,6 +153,10 @@ Result<Options> AccountingService::CarbonOptions() {
       rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
     }
   }
+  ZP_ASSIGN_OR_RETURN(std::optional<std::string> green, engine_.GetSetting(kSettingGreenSource));
+  if (green && !green->empty()) {
+    ZP_ASSIGN_OR_RETURN(o.green_source, ParseGreenSource(*green));
+  }
   ZP_ASSIGN_OR_RETURN(auto fuels, engine_.ListSettings(kSettingFuelPrefix));
   for (const auto& [key, value] : fuels) {
     ZP_ASSIGN_OR_RETURN(units::Carrier c,
@@ -153,6 +178,7 @@ Status AccountingService::PutCarbonOptions(const Options& o) {
   if (o.fuel_datasets.empty()) return InvalidArgumentError("at least one fuel dataset");
   ZP_RETURN_IF_ERROR(engine_.PutSetting(kSettingGridScope, GridScopeName(o.grid_scope)));
   ZP_RETURN_IF_ERROR(engine_.PutSetting(kSettingFuelDatasets, JoinDatasets(o.fuel_datasets)));
+  ZP_RETURN_IF_ERROR(engine_.PutSetting(kSettingGreenSource, GreenSourceName(o.green_source)));
   for (const auto& [c, fuel] : o.fuel_of) {
     ZP_RETURN_IF_ERROR(engine_.PutSetting(
         std::string(kSettingFuelPrefix) + std::string(units::GetCarrierInfo(c).code), fuel));
@@ -220,10 +246,10 @@ Result<std::shared_ptr<const CarbonAccounts>> AccountingService::Accounts(int32_
   }
   std::string fuels;
   for (const auto& [c, f] : options.fuel_of) fuels += f + ";";
-  const std::string key =
-      fmt::format("{}|{}|{}|{}|{}|{}|{}|{}", ref->fingerprint(), GridScopeName(options.grid_scope),
-                  JoinDatasets(options.fuel_datasets), fuels, st.readings_written, st.flushes,
-                  st.corrections, generation);
+  const std::string key = fmt::format(
+      "{}|{}|{}|{}|{}|{}|{}|{}|{}", ref->fingerprint(), GridScopeName(options.grid_scope),
+      GreenSourceName(options.green_source), JoinDatasets(options.fuel_datasets), fuels,
+      st.readings_written, st.flushes, st.corrections, generation);
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (const Entry& e : cache_) {
@@ -231,7 +257,16 @@ Result<std::shared_ptr<const CarbonAccounts>> AccountingService::Accounts(int32_
     }
   }
   ZP_ASSIGN_OR_RETURN(energy::Input in, energy::LoadInput(engine_, from_month - 12, to_month));
-  Result<std::shared_ptr<const CarbonAccounts>> ca = Compute(std::move(in), ref, options);
+  // Green power for every loaded month, the year-before months included, so that year-on-year
+  // figures compare like with like.
+  const TimeZone tz = engine_.zone();
+  std::vector<std::pair<int64_t, int64_t>> spans;
+  for (int32_t m = in.from_month; m < in.to_month; m += 12) {
+    spans.emplace_back(tz.MonthStart(m), tz.MonthStart(std::min(m + 12, in.to_month)));
+  }
+  ZP_ASSIGN_OR_RETURN(std::unique_ptr<energy::GreenPowerSource> green,
+                      MakeGreenSource(options, spans));
+  Result<std::shared_ptr<const CarbonAccounts>> ca = Compute(std::move(in), ref, options, *green);
   if (!ca.ok()) return ca.status();
   std::lock_guard<std::mutex> lock(mu_);
   if (generation == generation_) {
@@ -245,15 +280,36 @@ Result<std::shared_ptr<const CarbonAccounts>> AccountingService::DayAccounts(int
   ZP_ASSIGN_OR_RETURN(std::shared_ptr<const refdata::RefData> ref, Ref());
   ZP_ASSIGN_OR_RETURN(Options options, CarbonOptions());
   ZP_ASSIGN_OR_RETURN(energy::Input in, energy::LoadDayInput(engine_, day));
-  return Compute(std::move(in), ref, options);
+  // The day's hours only: the hourly supply's single month row is then the day's green power.
+  const TimeZone tz = engine_.zone();
+  ZP_ASSIGN_OR_RETURN(std::unique_ptr<energy::GreenPowerSource> green,
+                      MakeGreenSource(options, {{tz.DayStart(day), tz.DayStart(day + 1)}}));
+  return Compute(std::move(in), ref, options, *green);
+}
+
+Result<std::unique_ptr<energy::GreenPowerSource>> AccountingService::MakeGreenSource(
+    const Options& options, const std::vector<std::pair<int64_t, int64_t>>& spans) {
+  if (options.green_source == GreenSource::kManual) return energy::MakeManualGreenSupply();
+  // Hourly: hand-entered green_direct_kwh rows are not read (they would count the same MWh twice).
+  ZP_ASSIGN_OR_RETURN(green::Supply supply, green::DefaultSupplyFromRegistry(engine_));
+  auto hourly = std::make_unique<HourlySpans>();
+  for (const auto& [from_s, to_s] : spans) {
+    ZP_ASSIGN_OR_RETURN(green::SupplyInput si,
+                        green::BuildAllocationInput(engine_, supply, from_s, to_s));
+    ZP_ASSIGN_OR_RETURN(green::AllocationResult result, green::Allocate(si.input));
+    ZP_ASSIGN_OR_RETURN(std::unique_ptr<green::HourlyGreenSupply> part,
+                        green::HourlyGreenSupply::Create(si, result));
+    hourly->parts.push_back(std::move(part));
+  }
+  return std::unique_ptr<energy::GreenPowerSource>(std::move(hourly));
 }
 
 Result<std::shared_ptr<const CarbonAccounts>> AccountingService::Compute(
-    energy::Input in, std::shared_ptr<const refdata::RefData> ref, const Options& options) {
-  auto green = energy::MakeManualGreenSupply();
+    energy::Input in, std::shared_ptr<const refdata::RefData> ref, const Options& options,
+    const energy::GreenPowerSource& green) {
   ZP_ASSIGN_OR_RETURN(std::shared_ptr<const energy::Accounts> en,
                       energy::Accounts::Compute(std::make_shared<energy::Input>(std::move(in)),
-                                                std::move(ref), green.get()));
+                                                std::move(ref), &green));
   return CarbonAccounts::Compute(en, options);
 }
 

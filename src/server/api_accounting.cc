@@ -320,10 +320,17 @@ HttpResponse Api::Today(const HttpRequest& r) {
         {"received", received},
         {"ratio", expected > 0 ? json(static_cast<double>(received) / expected) : json(nullptr)}}},
       {"note",
-       "当日能耗、范围一燃料排放和范围二排放按当日读数与当月因子计算；工业过程排放、绿电和增加值按"
-       "月核算 / "
-       "Energy, Scope 1 fuel and Scope 2 of the day's readings with its month's factors; process "
-       "emissions, green supply and added value are accounted by month"}};
+       (*a)->energy().green_source_name() == "hourly"
+           ? "当日能耗、范围一燃料排放和范围二排放按当日读数与当月因子计算，绿电按当日逐时匹配；"
+             "工业过程排放和增加值按月核算 / "
+             "Energy, Scope 1 fuel and Scope 2 of the day's readings with its month's factors, "
+             "green supply matched over the day's hours; process emissions and added value are "
+             "accounted by month"
+           : "当日能耗、范围一燃料排放和范围二排放按当日读数与当月因子计算；工业过程排放、绿电和增"
+             "加"
+             "值按月核算 / "
+             "Energy, Scope 1 fuel and Scope 2 of the day's readings with its month's factors; "
+             "process emissions, green supply and added value are accounted by month"}};
   return JsonResponse(Dump(body));
 }
 
@@ -404,10 +411,11 @@ HttpResponse Api::GetAccountingSettings(const HttpRequest&) {
   if (!o.ok()) return ErrorResponse(o.status());
   json fuels = json::object();
   for (const auto& [c, f] : o->fuel_of) fuels[std::string(units::GetCarrierInfo(c).code)] = f;
-  return JsonResponse(json{
-      {"grid_scope", carbon::GridScopeName(o->grid_scope)},
-      {"fuel_datasets", o->fuel_datasets},
-      {"fuel", fuels}}.dump());
+  return JsonResponse(json{{"grid_scope", carbon::GridScopeName(o->grid_scope)},
+                           {"fuel_datasets", o->fuel_datasets},
+                           {"fuel", fuels},
+                           {"green_source", carbon::GreenSourceName(o->green_source)}}
+                          .dump());
 }
 
 HttpResponse Api::PutAccountingSettings(const HttpRequest& r) {
@@ -428,6 +436,10 @@ HttpResponse Api::PutAccountingSettings(const HttpRequest& r) {
         if (!d.is_string()) return ErrorResponse(InvalidArgumentError("fuel_datasets: strings"));
         o->fuel_datasets.push_back(d.get<std::string>());
       }
+    } else if (key == "green_source" && value.is_string()) {
+      auto g = carbon::ParseGreenSource(value.get<std::string>());
+      if (!g.ok()) return ErrorResponse(g.status().WithContext("green_source"));
+      o->green_source = *g;
     } else if (key == "fuel" && value.is_object()) {
       for (const auto& [carrier, fuel] : value.items()) {
         auto c = units::ParseCarrier(carrier);
@@ -437,8 +449,8 @@ HttpResponse Api::PutAccountingSettings(const HttpRequest& r) {
         o->fuel_of[*c] = fuel.get<std::string>();
       }
     } else {
-      return ErrorResponse(InvalidArgumentError(
-          fmt::format("unknown or mistyped field '{}' (grid_scope, fuel_datasets, fuel)", key)));
+      return ErrorResponse(InvalidArgumentError(fmt::format(
+          "unknown or mistyped field '{}' (grid_scope, fuel_datasets, fuel, green_source)", key)));
     }
   }
   // Check the new options can compute the default year before keeping them.

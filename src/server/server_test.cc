@@ -1471,5 +1471,29 @@ TEST_F(ServerTest, LedgerPagesRecordsAnAuditorCanVerify) {
   }
 }
 
+// green_source: "manual" (default) or "hourly"; the reports name the source in use, an unknown
+// value is refused naming the field.
+TEST_F(QueryTest, AccountingSettingsChooseTheGreenSource) {
+  Reply r = Get("/api/v1/accounting/settings");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.j["green_source"], "manual");
+  r = Put("/api/v1/accounting/settings", R"({"green_source":"hourly"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.j["green_source"], "hourly");
+  EXPECT_EQ(Get("/api/v1/accounting/settings").j["green_source"], "hourly");
+  r = Get("/api/v1/carbon?year=2025&by=park");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.j["green_source"], "hourly");
+  r = Put("/api/v1/accounting/settings", R"({"green_source":"both"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(ErrorMessage(r), HasSubstr("green_source"));
+  r = Put("/api/v1/accounting/settings", R"({"green_source":1})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Get("/api/v1/accounting/settings").j["green_source"], "hourly");
+  r = Put("/api/v1/accounting/settings", R"({"green_source":"manual"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Get("/api/v1/carbon?year=2025&by=park").j["green_source"], "manual");
+}
+
 }  // namespace
 }  // namespace zp::server

@@ -41,6 +41,15 @@ enum class GridScope : uint8_t { kProvince, kRegion, kNational };
 Result<GridScope> ParseGridScope(std::string_view s);  // "province", "region", "national"
 std::string_view GridScopeName(GridScope s);
 
+// Where the accounts take traceable green electricity from (setting "carbon/green_source").
+// kManual: the hand-entered green_direct_kwh enterprise data (energy::MakeManualGreenSupply).
+// kHourly: the hourly allocation of metered generation (zp::green: the registry's default supply,
+// green::Allocate, green::HourlyGreenSupply); hand-entered green_direct_kwh rows are then ignored
+// so that no MWh is counted green twice. 绿电来源：手工录入或逐时匹配（二者不叠加）。
+enum class GreenSource : uint8_t { kManual, kHourly };
+Result<GreenSource> ParseGreenSource(std::string_view s);  // "manual", "hourly"
+std::string_view GreenSourceName(GreenSource s);
+
 struct Options {
   GridScope grid_scope = GridScope::kProvince;
   // Fuel parameter dataset (guideline) tried in order for each fuel.
@@ -53,13 +62,17 @@ struct Options {
                                                    {units::Carrier::kLpg, "lpg"},
                                                    {units::Carrier::kFuelOil, "fuel_oil"},
                                                    {units::Carrier::kCoke, "coke"}};
+  // Green electricity source used by AccountingService (CarbonAccounts::Compute takes the energy
+  // accounts as given and does not read it).
+  GreenSource green_source = GreenSource::kManual;
 };
 
 // Park settings that configure Options: "carbon/grid_scope", "carbon/fuel_datasets" (comma
-// separated), "carbon/fuel/<carrier code>".
+// separated), "carbon/fuel/<carrier code>", "carbon/green_source".
 inline constexpr std::string_view kSettingGridScope = "carbon/grid_scope";
 inline constexpr std::string_view kSettingFuelDatasets = "carbon/fuel_datasets";
 inline constexpr std::string_view kSettingFuelPrefix = "carbon/fuel/";
+inline constexpr std::string_view kSettingGreenSource = "carbon/green_source";
 
 // The emission factor of a carrier in one month.
 struct EmissionFactor {

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "zp/base/result.h"
@@ -49,8 +50,10 @@ class AccountingService {
   Result<std::shared_ptr<const CarbonAccounts>> Accounts(int32_t from_month, int32_t to_month);
 
   // One local day (day index, park time) accounted with its month's factors: energy, Scope 1
-  // fuel and Scope 2 from the day's readings (no process emissions, green supply or added value:
-  // those are monthly or yearly data). The report's single month slot is the day's month.
+  // fuel and Scope 2 from the day's readings (no process emissions or added value: those are
+  // monthly or yearly data; green supply only with green_source "hourly", allocated over the
+  // day's hours, since hand-entered green power is monthly). The report's single month slot is
+  // the day's month.
   Result<std::shared_ptr<const CarbonAccounts>> DayAccounts(int32_t day);
 
   // The latest calendar year with readings: this year when the park has readings in it, else the
@@ -62,9 +65,16 @@ class AccountingService {
 
  private:
   int32_t FindDefaultYear(int32_t this_year);
-  // Energy and carbon accounts of an input with the manual green supply.
+  // The green power source of options.green_source: the manual supply, or the hourly allocation
+  // of the registry's default supply over each [from_s, to_s) span (UTC seconds; spans of at
+  // most a year of whole months or days, since hourly engine queries are limited in length and the
+  // allocation is hour by hour, so splitting at month boundaries changes nothing).
+  Result<std::unique_ptr<energy::GreenPowerSource>> MakeGreenSource(
+      const Options& options, const std::vector<std::pair<int64_t, int64_t>>& spans);
+  // Energy and carbon accounts of an input with the given green supply.
   static Result<std::shared_ptr<const CarbonAccounts>> Compute(
-      energy::Input in, std::shared_ptr<const refdata::RefData> ref, const Options& options);
+      energy::Input in, std::shared_ptr<const refdata::RefData> ref, const Options& options,
+      const energy::GreenPowerSource& green);
 
   engine::Engine& engine_;
   std::mutex mu_;
