@@ -122,6 +122,8 @@ class Api {
   HttpResponse AuditLog(const HttpRequest& r);
   // Green-power ledger (api_ledger.cc).
   HttpResponse LedgerRecords(const HttpRequest& r);
+  // Hourly green-power matching of the registry's supply (api_green.cc).
+  HttpResponse GreenMatching(const HttpRequest& r);
   // Accounting.
   HttpResponse EnergyReport(const HttpRequest& r);
   HttpResponse CarbonReport(const HttpRequest& r);

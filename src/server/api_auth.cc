@@ -204,6 +204,8 @@ void Api::ApplyAccessRules(std::vector<Route>* routes) {
       {"GET /api/v1/energy/derivation", {Access::kRead}},
       {"GET /api/v1/carbon/derivation", {Access::kRead}},
       {"GET /api/v1/carbon/core", {Access::kParkRead}},
+      // Restricted callers get their enterprises only, without the park block.
+      {"GET /api/v1/green/matching", {Access::kRead, PathTarget::kNone, true}},
       {"GET /api/v1/today", {Access::kParkRead}},
       {"GET /api/v1/accounting/settings", {Access::kRead}},
       {"GET /api/v1/refdata", {Access::kRead}},

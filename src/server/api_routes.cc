@@ -295,6 +295,17 @@ std::vector<Route> Api::BuildRoutes() {
                          "national zero-carbon park targets / 零碳园区核心指标",
                          {Q("year", "calendar year / 年份")}, "", kJson, 200,
                          bind(&Api::CoreIndicator)));
+  routes.push_back(route(
+      "GET", "/api/v1/green/matching", "accounting",
+      "Hourly green-power matching of the registry's generation (same site first, then the park "
+      "pool): consumption, matched and residual kWh, hourly (24/7) and annual shares per "
+      "enterprise and for the park / 绿电逐时匹配",
+      {Required(Q("from", "first day, inclusive (2025-01-01) / 开始日期(含)")),
+       Required(Q("to", "end day, exclusive; at most 366 days after from / 结束日期(不含)")),
+       Repeated(Q("enterprise", "only these enterprises / 企业")),
+       Q("hours", "also the hours (one enterprise, or the park when none is named) / 逐时明细",
+         "boolean")},
+      "", kJson, 200, bind(&Api::GreenMatching)));
   routes.push_back(route("GET", "/api/v1/today", "accounting",
                          "The park today (or its latest day with readings): hourly electricity "
                          "load, energy and carbon of the day, carriers, top consumers, "

@@ -650,5 +650,33 @@ TEST_F(AuthTest, EveryWriteIsAuditedWithBeforeAndAfter) {
   EXPECT_EQ(device_entries[0]["status"], 400);
 }
 
+// Green matching: restricted roles get their enterprises without the park block (no park
+// generation or totals), park-wide roles get the park; B never shows for A's users.
+TEST_F(AuthTest, GreenMatchingHidesTheParkAndOtherEnterprises) {
+  const std::string target = "/api/v1/green/matching?from=2025-01-01&to=2025-01-02";
+  for (const std::string role : {"enterprise", "officer", "analyst", "auditor", "admin"}) {
+    auto res = Send("GET", target, "", tokens_.at(role));
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << role << " " << res->body.substr(0, 200);
+    json j = json::parse(res->body);
+    const bool restricted = role == "enterprise" || role == "officer";
+    EXPECT_EQ(j.contains("park"), !restricted) << role;
+    EXPECT_EQ(j["enterprises"].size(), restricted ? 1u : 2u) << role;
+    EXPECT_EQ(j["enterprises"][0]["code"], a_) << role;
+    if (restricted) {
+      for (const std::string& m : {b_, std::string("Bravo")}) {
+        EXPECT_THAT(res->body, Not(HasSubstr(m))) << role;
+      }
+      auto hours = Send("GET", target + "&hours=true", "", tokens_.at(role));
+      ASSERT_TRUE(hours);
+      EXPECT_EQ(hours->status, 200) << role << " " << hours->body.substr(0, 200);
+      EXPECT_THAT(hours->body, Not(HasSubstr(b_)));
+    }
+  }
+  auto res = Send("GET", target, "", tokens_.at("device"));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 403);
+}
+
 }  // namespace
 }  // namespace zp::server

@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <ctime>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
@@ -1493,6 +1495,155 @@ TEST_F(QueryTest, AccountingSettingsChooseTheGreenSource) {
   r = Put("/api/v1/accounting/settings", R"({"green_source":"manual"})");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(Get("/api/v1/carbon?year=2025&by=park").j["green_source"], "manual");
+}
+
+// Hourly green matching over HTTP: a tiny park where the enterprise has a rooftop PV meter (same
+// site, one consumer) and a second enterprise has load only. Matched = min(pv, load) per hour.
+class GreenMatchingTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    ServerTest::SetUp();
+    model::Enterprise e;
+    e.code = other_;
+    e.name = "沈阳无光伏有限公司";
+    e.industry_code = "C3670";
+    e.zone_code = "Z01";
+    ASSERT_TRUE(engine_->PutEnterprise(e, true).ok());
+    auto meter = [&](std::string code, std::string enterprise, model::MeterFlow flow) {
+      model::Meter m;
+      m.code = std::move(code);
+      m.name = "meter " + m.code;
+      m.enterprise_code = std::move(enterprise);
+      m.carrier = units::Carrier::kElectricity;
+      m.unit = "kWh";
+      m.flow = flow;
+      Result<model::Meter> r = engine_->PutMeter(m, true);
+      ASSERT_TRUE(r.ok()) << r.error().ToString();
+    };
+    meter("PV01", enterprise_code_, model::MeterFlow::kGeneration);
+    meter("E201", other_, model::MeterFlow::kConsumption);
+    std::string body;
+    for (int h = 0; h < 4; ++h) {
+      const std::string ts = std::to_string(kDay0 + h * 3600 + 1800);
+      body += fmt::format("e,meter=E001 kwh={} {}\n", kLoad[h], ts);
+      body += fmt::format("e,meter=PV01 kwh={} {}\n", kPv[h], ts);
+      body += "e,meter=E201 kwh=10 " + ts + "\n";
+    }
+    ASSERT_EQ(Post("/write?precision=s", body, "text/plain").status, 204);
+    ASSERT_EQ(Post("/api/v1/flush", "", "text/plain").status, 200);
+  }
+  static constexpr int kLoad[4] = {4, 2, 0, 5};
+  static constexpr int kPv[4] = {1, 3, 2, 5};
+  std::string other_ = CreditCode("91210112MA0Y54321");
+};
+
+TEST_F(GreenMatchingTest, MatchesSameSitePvHourByHour) {
+  Reply r = Get("/api/v1/green/matching?from=2025-01-01&to=2025-01-02");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.j["from"], "2025-01-01T00:00:00+08:00");
+  EXPECT_EQ(r.j["to"], "2025-01-02T00:00:00+08:00");
+  double matched = 0, load = 0, pv = 0;
+  for (int h = 0; h < 4; ++h) {
+    matched += std::min(kLoad[h], kPv[h]);
+    load += kLoad[h];
+    pv += kPv[h];
+  }
+  ASSERT_DOUBLE_EQ(matched, 8);
+  const json& park = r.j["park"];
+  EXPECT_DOUBLE_EQ(park["consumption_kwh"].get<double>(), load + 40);
+  EXPECT_DOUBLE_EQ(park["matched_kwh"].get<double>(), matched);
+  EXPECT_DOUBLE_EQ(park["residual_kwh"].get<double>(), load + 40 - matched);
+  EXPECT_DOUBLE_EQ(park["generation_kwh"].get<double>(), pv);
+  EXPECT_DOUBLE_EQ(park["surplus_kwh"].get<double>(), pv - matched);
+  EXPECT_DOUBLE_EQ(park["hourly_share"].get<double>(), matched / (load + 40));
+  // Annually the PV covers its own site's whole load (11 of 11), the other site gets none.
+  EXPECT_DOUBLE_EQ(park["annual_share"].get<double>(), load / (load + 40));
+  ASSERT_EQ(r.j["enterprises"].size(), 2u);
+  std::map<std::string, json> by_code;
+  for (const json& e : r.j["enterprises"]) by_code[e["code"]] = e;
+  const json& own = by_code[enterprise_code_];
+  EXPECT_EQ(own["name"], "沈阳测试机械有限公司");
+  EXPECT_DOUBLE_EQ(own["consumption_kwh"].get<double>(), load);
+  EXPECT_DOUBLE_EQ(own["matched_kwh"].get<double>(), matched);
+  EXPECT_DOUBLE_EQ(own["residual_kwh"].get<double>(), load - matched);
+  EXPECT_DOUBLE_EQ(own["hourly_share"].get<double>(), matched / load);
+  EXPECT_DOUBLE_EQ(own["annual_share"].get<double>(), 1.0);
+  const json& other = by_code[other_];
+  EXPECT_DOUBLE_EQ(other["consumption_kwh"].get<double>(), 40);
+  EXPECT_DOUBLE_EQ(other["matched_kwh"].get<double>(), 0);
+  EXPECT_DOUBLE_EQ(other["hourly_share"].get<double>(), 0);
+  EXPECT_FALSE(r.j.contains("hours"));
+
+  // The enterprise's hours: its load, min(pv, load), and its own site's generation.
+  r = Get("/api/v1/green/matching?from=2025-01-01&to=2025-01-02&hours=true&enterprise=" +
+          enterprise_code_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(r.j["enterprises"].size(), 1u);
+  ASSERT_EQ(r.j["hours"].size(), 24u);
+  for (int h = 0; h < 24; ++h) {
+    const json& row = r.j["hours"][h];
+    const int l = h < 4 ? kLoad[h] : 0;
+    const int g = h < 4 ? kPv[h] : 0;
+    EXPECT_EQ(row["hour"], fmt::format("2025-01-01T{:02}:00:00+08:00", h));
+    EXPECT_DOUBLE_EQ(row["consumption_kwh"].get<double>(), l) << h;
+    EXPECT_DOUBLE_EQ(row["matched_kwh"].get<double>(), std::min(l, g)) << h;
+    EXPECT_DOUBLE_EQ(row["residual_kwh"].get<double>(), l - std::min(l, g)) << h;
+    EXPECT_DOUBLE_EQ(row["generation_kwh"].get<double>(), g) << h;
+  }
+  // The other enterprise's hours: no generation of its own, nothing matched.
+  r = Get("/api/v1/green/matching?from=2025-01-01&to=2025-01-01T04:00&hours=true&enterprise=" +
+          other_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(r.j["hours"].size(), 4u);
+  EXPECT_DOUBLE_EQ(r.j["hours"][0]["consumption_kwh"].get<double>(), 10);
+  EXPECT_DOUBLE_EQ(r.j["hours"][0]["generation_kwh"].get<double>(), 0);
+  EXPECT_DOUBLE_EQ(r.j["hours"][0]["matched_kwh"].get<double>(), 0);
+  // The park's hours when no enterprise is named.
+  r = Get("/api/v1/green/matching?from=2025-01-01&to=2025-01-02&hours=true");
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(r.j["hours"].size(), 24u);
+  EXPECT_DOUBLE_EQ(r.j["hours"][3]["consumption_kwh"].get<double>(), 15);
+  EXPECT_DOUBLE_EQ(r.j["hours"][3]["matched_kwh"].get<double>(), 5);
+  EXPECT_DOUBLE_EQ(r.j["hours"][2]["generation_kwh"].get<double>(), 2);
+  // A whole (leap) year is allowed.
+  EXPECT_EQ(Get("/api/v1/green/matching?from=2024-01-01&to=2025-01-01").status, 200);
+
+  for (const std::string& bad : std::vector<std::string>{
+           "from=2025-01-02&to=2025-01-01", "from=2025-01-01&to=2026-01-03", "from=2025-01-01",
+           "from=x&to=2025-01-02", "from=2025-01-01&to=2025-01-02&hours=maybe",
+           "from=2025-01-01&to=2025-01-02&enterprise=nobody",
+           "from=2025-01-01&to=2025-01-02&hours=true&enterprise=" + enterprise_code_ +
+               "&enterprise=" + other_}) {
+    r = Get("/api/v1/green/matching?" + bad);
+    EXPECT_EQ(r.status, 400) << bad << " -> " << r.body;
+  }
+  r = Get("/api/v1/green/matching?from=2025-01-01&to=2026-01-03");
+  EXPECT_THAT(ErrorMessage(r), HasSubstr("'from'/'to'"));
+
+  // An enterprise user sees its own enterprise only, and no park block.
+  auth::AuthService service(engine_->store());
+  auth::User u;
+  u.username = "green-enterprise";
+  u.role = auth::Role::kEnterprise;
+  u.enterprise_code = enterprise_code_;
+  Result<auth::User> created = service.CreateUser(u, "correct horse battery");
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  Result<auth::Issued> token = service.IssueToken(created->id, auth::CredentialKind::kApiToken,
+                                                  "tests", {}, 0, std::time(nullptr));
+  ASSERT_TRUE(token.ok()) << token.error().ToString();
+  httplib::Client client("127.0.0.1", server_->port());
+  client.set_default_headers({{"Authorization", "Bearer " + token->secret}});
+  Reply as = ToReply(client.Get("/api/v1/green/matching?from=2025-01-01&to=2025-01-02&hours=1"));
+  ASSERT_EQ(as.status, 200) << as.body;
+  EXPECT_FALSE(as.j.contains("park"));
+  ASSERT_EQ(as.j["enterprises"].size(), 1u);
+  EXPECT_EQ(as.j["enterprises"][0]["code"], enterprise_code_);
+  EXPECT_DOUBLE_EQ(as.j["enterprises"][0]["matched_kwh"].get<double>(), matched);
+  EXPECT_EQ(as.j["hours"].size(), 24u);
+  EXPECT_THAT(as.body, Not(HasSubstr(other_)));
+  as = ToReply(
+      client.Get("/api/v1/green/matching?from=2025-01-01&to=2025-01-02&enterprise=" + other_));
+  EXPECT_EQ(as.status, 403) << as.body;
 }
 
 }  // namespace
