@@ -19,6 +19,7 @@ import * as energy from './pages/energy.mjs'
 import * as carbon from './pages/carbon.mjs'
 import * as meters from './pages/meters.mjs'
 import * as importPage from './pages/import.mjs'
+import * as green from './pages/green.mjs'
 
 // Which role sees which page: the policy, written here independently of web/src/router.js.
 const PAGES = [
@@ -28,6 +29,7 @@ const PAGES = [
   { mod: carbon, roles: ['admin', 'analyst', 'auditor', 'officer', 'enterprise'] },
   { mod: meters, roles: ['admin', 'analyst', 'auditor', 'officer', 'enterprise'] },
   { mod: importPage, roles: ['admin', 'enterprise'] },
+  { mod: green, roles: ['admin', 'analyst', 'auditor', 'officer', 'enterprise'] },
 ]
 const ROLES = ['admin', 'analyst', 'officer', 'enterprise', 'auditor', 'device']
 

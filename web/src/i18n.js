@@ -6,6 +6,7 @@ import enterprisesMessages from './messages/enterprises.js'
 import energyMessages from './messages/energy.js'
 import metersMessages from './messages/meters.js'
 import importMessages from './messages/import.js'
+import greenMessages from './messages/green.js'
 
 export const LOCALES = ['zh-CN', 'en']
 
@@ -21,6 +22,7 @@ const coreMessages = {
     'nav.carbon': '碳排放',
     'nav.meters': '计量与数据质量',
     'nav.import': '数据导入',
+    'nav.green': '绿电溯源',
     'nav.logout': '退出登录',
     'nav.user': '{name}（{role}）',
     'role.admin': '园区管理员',
@@ -143,6 +145,7 @@ const coreMessages = {
     'nav.carbon': 'Carbon',
     'nav.meters': 'Meters and data quality',
     'nav.import': 'Import',
+    'nav.green': 'Green power',
     'nav.logout': 'Log out',
     'nav.user': '{name} ({role})',
     'role.admin': 'Park administrator',
@@ -259,7 +262,7 @@ const coreMessages = {
 // Core texts plus one module per page (web/src/messages/); a key defined twice is a build error.
 export const messages = { 'zh-CN': {}, en: {} }
 export const duplicateKeys = []
-for (const m of [coreMessages, enterprisesMessages, energyMessages, metersMessages, importMessages]) {
+for (const m of [coreMessages, enterprisesMessages, energyMessages, metersMessages, importMessages, greenMessages]) {
   for (const l of LOCALES) {
     for (const [k, v] of Object.entries(m[l] || {})) {
       if (k in messages[l]) duplicateKeys.push(`${l}: ${k}`)
