@@ -135,7 +135,7 @@ const coreMessages = {
     'err.UNKNOWN': '未知错误',
   },
   en: {
-    'app.title': 'Zero-carbon park energy & carbon platform',
+    'app.title': 'Zero-carbon park platform',
     'app.short': 'zeropark',
     'lang.switch': '中文',
     'lang.name': 'English',
