@@ -47,11 +47,6 @@ struct DemoArgs {
   bool no_live = false;
 };
 
-// The demo park is in Asia/Shanghai (UTC+8, no daylight saving).
-int32_t DemoLocalDay(int64_t utc_s) {
-  return static_cast<int32_t>((utc_s + 8 * 3600) / 86400 - ((utc_s + 8 * 3600) % 86400 < 0));
-}
-
 // Keeps a demo park live while serving: every 15 s the readings whose time has come are written
 // (demo::LiveFeed). Only for a park whose data reaches the last week, so a demo built for another
 // period is not filled up with years of readings.
@@ -307,7 +302,9 @@ int RunDemo(const DemoArgs& args) {
     if (options.days == 0) {
       // Through yesterday; the live feed writes today. The faults stay in the first year.
       const int32_t first = DaysFromCivil(args.year, 1, 1);
-      const int32_t today = DemoLocalDay(static_cast<int64_t>(std::time(nullptr)));
+      // The demo park is in Asia/Shanghai: UTC+8, no daylight saving.
+      const int32_t today =
+          TimeZone::Fixed(8 * 3600).LocalDay(static_cast<int64_t>(std::time(nullptr)));
       options.days = std::clamp(today - first, 1, 3660);
       options.fault_days = std::min(options.days, DaysFromCivil(args.year + 1, 1, 1) - first);
     }

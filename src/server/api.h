@@ -11,6 +11,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +51,10 @@ class Api {
   // The latest local day with readings in the park (nullopt when there are none).
   std::optional<int32_t> LatestDataDay();
   std::optional<int32_t> FindLatestDataDay();
+  // Completeness rows with `expected` cut to the readings due by now: today's elapsed part of the
+  // day, nothing for days to come.
+  Result<std::vector<engine::CompletenessRow>> CompletenessSoFar(
+      std::span<const std::string> meters, int32_t from_day, int32_t to_day);
 
   // Authentication and authorization (api_auth.cc).
   Result<std::optional<auth::Principal>> Authenticate(const HttpRequest& r);

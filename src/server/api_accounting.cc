@@ -287,16 +287,11 @@ HttpResponse Api::Today(const HttpRequest& r) {
   int64_t expected = 0;
   int64_t received = 0;
   if (!meters.empty()) {
-    Result<std::vector<engine::CompletenessRow>> rows = engine_.Completeness(meters, day, day + 1);
+    Result<std::vector<engine::CompletenessRow>> rows = CompletenessSoFar(meters, day, day + 1);
     if (!rows.ok()) return ErrorResponse(rows.error());
-    const double elapsed = day == today ? std::clamp(static_cast<double>(now - day_start) /
-                                                         static_cast<double>(day_end - day_start),
-                                                     0.0, 1.0)
-                                        : 1.0;
     for (const engine::CompletenessRow& row : *rows) {
-      const int64_t due = static_cast<int64_t>(row.expected * elapsed);
-      expected += due;
-      received += std::min<int64_t>(row.received, due);
+      expected += row.expected;
+      received += std::min(row.received, row.expected);
     }
   }
 

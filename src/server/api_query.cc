@@ -394,6 +394,24 @@ std::optional<int32_t> Api::FindLatestDataDay() {
   return zone.LocalDay(last);
 }
 
+Result<std::vector<engine::CompletenessRow>> Api::CompletenessSoFar(
+    std::span<const std::string> meters, int32_t from_day, int32_t to_day) {
+  ZP_ASSIGN_OR_RETURN(std::vector<engine::CompletenessRow> rows,
+                      engine_.Completeness(meters, from_day, to_day));
+  const TimeZone& zone = engine_.zone();
+  const int64_t now = Now();
+  const int32_t today = zone.LocalDay(now);
+  const double elapsed =
+      std::clamp(static_cast<double>(now - zone.DayStart(today)) /
+                     static_cast<double>(zone.DayStart(today + 1) - zone.DayStart(today)),
+                 0.0, 1.0);
+  for (engine::CompletenessRow& row : rows) {
+    if (row.day == today) row.expected = static_cast<int32_t>(row.expected * elapsed);
+    if (row.day > today) row.expected = 0;
+  }
+  return rows;
+}
+
 HttpResponse Api::CompletenessSummary(const HttpRequest& r) {
   enum class By { kMeter, kEnterprise, kDay };
   By by = By::kMeter;
@@ -482,19 +500,9 @@ HttpResponse Api::CompletenessSummary(const HttpRequest& r) {
     for (int32_t d = from_day; d < to_day; ++d) groups[FormatLocalDay(d)];
   }
   if (!meters.empty()) {
-    Result<std::vector<engine::CompletenessRow>> rows =
-        engine_.Completeness(meters, from_day, to_day);
+    Result<std::vector<engine::CompletenessRow>> rows = CompletenessSoFar(meters, from_day, to_day);
     if (!rows.ok()) return ErrorResponse(rows.error());
-    // Today counts the readings due so far, not the whole day's.
-    const int64_t now = Now();
-    const int32_t today = zone.LocalDay(now);
-    const double elapsed =
-        std::clamp(static_cast<double>(now - zone.DayStart(today)) /
-                       static_cast<double>(zone.DayStart(today + 1) - zone.DayStart(today)),
-                   0.0, 1.0);
-    for (engine::CompletenessRow row : *rows) {
-      if (row.day == today) row.expected = static_cast<int32_t>(row.expected * elapsed);
-      if (row.day > today) row.expected = 0;
+    for (const engine::CompletenessRow& row : *rows) {
       total.Add(row);
       switch (by) {
         case By::kMeter:

@@ -39,7 +39,6 @@ class WebApp {
 
   // Files loaded (for the start-up log line); 0 when the dashboard is not built.
   size_t file_count();
-  const std::string& dir() const { return dir_; }
 
  private:
   struct File {
