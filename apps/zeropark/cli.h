@@ -60,5 +60,6 @@ void AddAccountingCommands(CLI::App& app, Runner* run);  // energy, carbon, econ
                                                          // accounting
 void AddAccountCommands(CLI::App& app, Runner* run);     // user, token, audit
 void AddLedgerCommands(CLI::App& app, Runner* run);      // ledger verify, ledger export
+void AddGreenCommands(CLI::App& app, Runner* run);       // green supply
 
 }  // namespace zp::cli

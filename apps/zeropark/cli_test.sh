@@ -35,7 +35,7 @@ expect_ok "version" "$ZP" version
 contains "version" "$OUT" "zeropark "
 expect_ok "help" "$ZP" --help
 for sub in serve demo import registry park zone enterprise meter query readings completeness flush version \
-           energy carbon economic refdata accounting user token audit ledger; do
+           energy carbon economic refdata accounting user token audit ledger green; do
   contains "help lists $sub" "$OUT" "$sub"
 done
 expect_ok "import --help" "$ZP" import --help
@@ -457,6 +457,17 @@ contains "ledger reordered" "$ERR" "ledger seq 2: out of order"
 sed '1s/"time_s":1718236800/"time_s":1.7e9/' "$LEDGER" > "$WORK/float.jsonl"
 expect_fail "ledger float" "$ZP" ledger verify --file "$WORK/float.jsonl"
 contains "ledger float" "$ERR" "line 1"
+# An export that starts after seq 1 (`ledger export --from-seq 2`) verifies on its own; --prev-hash
+# (the published hash of seq 1) anchors its first link.
+H1=$(sed -n '1s/.*"hash":"\([0-9a-f]*\)".*/\1/p' "$LEDGER")
+sed -n '2,3p' "$LEDGER" > "$WORK/segment.jsonl"
+expect_ok "ledger verify segment" "$ZP" ledger verify --file "$WORK/segment.jsonl" --prev-hash "$H1" --head "$HEAD"
+contains "ledger verify segment" "$OUT" "ledger OK: 2 records, head $HEAD"
+expect_ok "ledger verify segment unanchored" "$ZP" ledger verify --file "$WORK/segment.jsonl"
+contains "ledger verify segment unanchored" "$(cat "$WORK/err")" "not anchored"
+expect_fail "ledger verify segment wrong anchor" "$ZP" ledger verify --file "$WORK/segment.jsonl" --prev-hash "$GENESIS"
+contains "ledger verify segment wrong anchor" "$ERR" "ledger seq 2"
+expect_fail "ledger verify prev-hash on a full export" "$ZP" ledger verify --file "$LEDGER" --prev-hash "$H1"
 
 if command -v sqlite3 >/dev/null; then
   sqlite3 "$DB" "$SQL" || fail "inserting ledger rows with sqlite3"
@@ -474,6 +485,102 @@ if command -v sqlite3 >/dev/null; then
   contains "ledger verify tampered db" "$ERR" "ledger seq 2: hash mismatch"
   contains "ledger verify tampered db" "$ERR" "1 records verified"
 fi
+
+# --- green supply registry: default from the meters, validate, import (all or nothing), export.
+GDB="$WORK/green.zpdb"
+expect_ok "green enterprise" "$ZP" enterprise add "$ENT" --db "$GDB" --name "绿电公司" --industry C3670
+expect_ok "green main meter" "$ZP" meter add G.MAIN --db "$GDB" --enterprise "$ENT" --carrier electricity
+expect_ok "green pv meter" "$ZP" meter add G.PV --db "$GDB" --enterprise "$ENT" --carrier electricity --flow generation
+expect_ok "green storage out" "$ZP" meter add G.BESS.OUT --db "$GDB" --enterprise "$ENT" --carrier electricity --flow generation
+expect_ok "green storage in" "$ZP" meter add G.BESS.IN --db "$GDB" --enterprise "$ENT" --carrier electricity --parent G.MAIN
+expect_ok "green park pv" "$ZP" meter add PARK.PV --db "$GDB" --carrier electricity --flow generation
+expect_ok "green supply help" "$ZP" green supply --help
+for sub in show export import validate; do contains "green supply help lists $sub" "$OUT" "$sub"; done
+expect_ok "green supply show default" "$ZP" green supply show --db "$GDB"
+contains "green supply default" "$OUT" "not stored"
+contains "green supply default zh" "$OUT" "未保存"
+contains "green supply default contract" "$OUT" "SAME_SITE.$ENT"
+expect_ok "green supply export default" "$ZP" green supply export --db "$GDB"
+py "green supply default json" '
+import json, sys
+d = json.load(sys.stdin)
+assert [a["code"] for a in d["assets"]] == ["G.BESS.OUT", "G.PV", "PARK.PV"], d["assets"]
+assert [(c["code"], c["kind"]) for c in d["contracts"]] == [("PARK_POOL", "park_pool"), ("SAME_SITE.'"$ENT"'", "same_site")], d
+'
+cat > supply.json <<JSON
+{"contracts": [
+  {"code": "SS", "kind": "same_site", "assets": ["PV", "BESS"], "buyers": ["$ENT"]},
+  {"code": "POOL", "kind": "park_pool", "priority": 2, "assets": ["PPV"], "buyers": ["$ENT"]},
+  {"code": "GT.2025", "kind": "green_trading", "assets": ["WIND.X"], "buyers": ["$ENT"],
+   "valid_from": "2025-01-01", "valid_to": "2026-01-01", "profile": "hourly",
+   "hourly_profile": [0,0,0,0,0,0,1,1,1,1,1,1,1,1,1,1,1,1,0,0,0,0,0,0],
+   "volumes": [{"month": "2025-01", "kwh": 1200.5}, {"month": "2025-02", "kwh": 900}]},
+  {"code": "GEC.2025", "kind": "gec", "buyers": ["$ENT"], "bundled_with": "GT.2025",
+   "gec": [{"month": "2025-01", "buyer": "$ENT", "certificates": 1}]}],
+ "assets": [
+  {"code": "PV", "name": "屋顶光伏", "technology": "rooftop_pv", "site": "$ENT", "meter": "G.PV", "capacity_kw": 250},
+  {"code": "BESS", "name": "储能", "technology": "storage", "site": "$ENT", "meter": "G.BESS.OUT", "charge_meter": "G.BESS.IN"},
+  {"code": "PPV", "technology": "ground_pv", "meter": "PARK.PV"},
+  {"code": "WIND.X", "name": "外部风电", "technology": "wind", "external": true}]}
+JSON
+expect_ok "green supply validate" "$ZP" green supply validate supply.json --db "$GDB"
+contains "green supply validate" "$OUT" "valid, 4 assets, 4 contracts"
+expect_ok "green supply still default" "$ZP" green supply show --db "$GDB"
+contains "validate stores nothing" "$OUT" "not stored"
+expect_ok "green supply import" "$ZP" green supply import supply.json --db "$GDB"
+contains "green supply import" "$OUT" "stored the supply registry"
+expect_ok "green supply show stored" "$ZP" green supply show --db "$GDB"
+contains "green supply stored" "$OUT" "supply registry: stored / 绿电供给登记：已保存"
+contains "green supply stored gec" "$OUT" "1 GEC, with GT.2025"
+contains "green supply stored volumes" "$OUT" "hourly, 2 months 2100.5 kWh"
+expect_ok "green supply export stored" "$ZP" green supply export --db "$GDB" -o "$WORK/exported.json"
+python3 - "$WORK/exported.json" supply.json <<'PY' || fail "green supply export does not match the import"
+import json, sys
+out, src = (json.load(open(p)) for p in sys.argv[1:3])
+assert [a["code"] for a in out["assets"]] == ["BESS", "PPV", "PV", "WIND.X"], out["assets"]
+assert [c["code"] for c in out["contracts"]] == ["GEC.2025", "GT.2025", "POOL", "SS"]
+by = {c["code"]: c for c in out["contracts"]}
+assert by["GT.2025"]["volumes"] == [{"kwh": 1200.5, "month": "2025-01"}, {"kwh": 900, "month": "2025-02"}]
+assert by["SS"]["assets"] == ["BESS", "PV"] and by["POOL"]["priority"] == 2
+assert by["GEC.2025"]["gec"][0]["certificates"] == 1 and by["GEC.2025"]["bundled_with"] == "GT.2025"
+bess = [a for a in out["assets"] if a["code"] == "BESS"][0]
+assert bess["charge_meter"] == "G.BESS.IN" and bess["technology"] == "storage"
+for c in src["contracts"]:
+    for k, v in c.items():
+        if k not in ("assets", "volumes"):
+            assert by[c["code"]][k] == v, (c["code"], k)
+PY
+# The export imports back to the same registry.
+expect_ok "green supply reimport" "$ZP" green supply import "$WORK/exported.json" --db "$GDB"
+expect_ok "green supply export again" "$ZP" green supply export --db "$GDB"
+[[ "$OUT" == "$(cat "$WORK/exported.json")" ]] || fail "green supply export is not stable"
+# Errors name the record and field; nothing is stored.
+sed 's/"meter": "G.PV"/"meter": "NO.SUCH"/' supply.json > bad_meter.json
+expect_fail "green supply validate unknown meter" "$ZP" green supply validate bad_meter.json --db "$GDB"
+contains "unknown meter error" "$ERR" "asset PV: unknown meter NO.SUCH"
+contains "unknown meter error zh" "$ERR" "资产 PV"
+expect_fail "green supply import unknown meter" "$ZP" green supply import bad_meter.json --db "$GDB"
+contains "import error says nothing stored" "$ERR" "nothing was stored"
+expect_ok "green supply export after failed import" "$ZP" green supply export --db "$GDB"
+[[ "$OUT" == "$(cat "$WORK/exported.json")" ]] || fail "a refused import changed the stored registry"
+sed 's/"kind": "park_pool"/"kind": "grid"/' supply.json > bad_kind.json
+expect_fail "green supply bad kind" "$ZP" green supply validate bad_kind.json --db "$GDB"
+contains "bad kind error" "$ERR" "contract POOL: field 'kind' 'grid' is not one of"
+sed 's/"storage"/"storage", "colour": "red"/' supply.json > bad_field.json
+expect_fail "green supply unknown field" "$ZP" green supply validate bad_field.json --db "$GDB"
+contains "unknown field error" "$ERR" "asset BESS: field 'colour' is unknown"
+sed 's/"assets": \["PV", "BESS"\]/"assets": ["PV"]/; s/"assets": \["PPV"\]/"assets": ["PPV", "BESS"]/' supply.json > bad_storage.json
+expect_fail "green supply storage in park pool" "$ZP" green supply validate bad_storage.json --db "$GDB"
+contains "storage error" "$ERR" "contract POOL: storage asset BESS can only be in a same_site contract"
+printf '{"assets": [' > broken.json
+expect_fail "green supply broken json" "$ZP" green supply validate broken.json --db "$GDB"
+contains "broken json error" "$ERR" "not valid JSON"
+expect_fail "green supply missing file" "$ZP" green supply import "$WORK/none.json" --db "$GDB"
+expect_fail "green supply missing db" "$ZP" green supply show --db "$WORK/none.zpdb"
+contains "green supply missing db" "$ERR" "no database"
+[[ ! -e "$WORK/none.zpdb" ]] || fail "green supply show created a database"
+expect_ok "green supply audit" "$ZP" audit --db "$GDB" --csv --limit 1000
+contains "green supply import audited" "$OUT" "green supply import"
 
 if (( FAILURES > 0 )); then
   echo "$FAILURES failures" >&2

@@ -21,6 +21,7 @@ struct LedgerArgs {
   std::string db;
   std::string head;
   std::string file;
+  std::string prev_hash;  // --prev-hash: anchors an export that starts after seq 1
   int64_t from_seq = 1;
 };
 
@@ -72,7 +73,30 @@ int Verify(const LedgerArgs& a) {
       return Fail(records.error().WithContext(
           fmt::format("{}: unreadable ledger export / 账本导出文件无法解析", a.file)));
     }
-    return Report(green::CheckChain(*records, head));
+    if (!a.prev_hash.empty() && !IsHex64(a.prev_hash)) {
+      return Fail(
+          "--prev-hash must be 64 lower-case hex digits / --prev-hash 须为 64 位小写十六进制");
+    }
+    if (records->empty() || records->front().seq == 1) {
+      if (!a.prev_hash.empty() && a.prev_hash != green::kGenesisHash) {
+        return Fail(
+            "--prev-hash is for an export that starts after seq 1 / "
+            "--prev-hash 仅用于不从第 1 条开始的导出");
+      }
+      return Report(green::CheckChain(*records, head));
+    }
+    // A segment (`ledger export --from-seq N`): its links and hashes are checked from its first
+    // record on; that record's prev_hash is only trusted when --prev-hash confirms it.
+    const green::LedgerRecord& first = records->front();
+    std::string_view anchor = a.prev_hash.empty() ? std::string_view(first.prev_hash) : a.prev_hash;
+    if (a.prev_hash.empty()) {
+      fmt::print(stderr,
+                 "note: the export starts at seq {}; its first link is not anchored (pass "
+                 "--prev-hash with the published hash of seq {}) / 导出从第 {} 条开始, 首条链接"
+                 "未锚定 (用 --prev-hash 指定第 {} 条的哈希)\n",
+                 first.seq, first.seq - 1, first.seq, first.seq - 1);
+    }
+    return Report(green::CheckChain(*records, head, first.seq, anchor));
   }
   auto store = OpenExisting(a.db);
   if (!store.ok()) return Fail(store.error());
@@ -129,8 +153,11 @@ void AddLedgerCommands(CLI::App& app, Runner* run) {
                        "expected hash of the last record (a published head catches a cut or "
                        "replaced tail) / 预期的末条哈希");
     verify->add_option("--file", a->file,
-                       "verify an export (JSON lines from `ledger export`, from seq 1) instead of "
-                       "the database / 校验导出文件");
+                       "verify an export (JSON lines from `ledger export`) instead of the database "
+                       "/ 校验导出文件");
+    verify->add_option("--prev-hash", a->prev_hash,
+                       "hash of the record before an export that starts after seq 1 (anchors "
+                       "its first link) / 导出文件首条之前一条记录的哈希");
     verify->callback([run, a] { *run = [a] { return Verify(*a); }; });
   }
   {

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   zp::cli::AddAccountingCommands(app, &run);
   zp::cli::AddAccountCommands(app, &run);
   zp::cli::AddLedgerCommands(app, &run);
+  zp::cli::AddGreenCommands(app, &run);
   zp::cli::SetCommandLine(argc, argv);
 
   try {

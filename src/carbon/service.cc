@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <ctime>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -246,10 +247,17 @@ Result<std::shared_ptr<const CarbonAccounts>> AccountingService::Accounts(int32_
   }
   std::string fuels;
   for (const auto& [c, f] : options.fuel_of) fuels += f + ";";
+  // The hourly green supply follows the stored supply registry.
+  size_t supply_hash = 0;
+  if (options.green_source == GreenSource::kHourly) {
+    ZP_ASSIGN_OR_RETURN(std::optional<std::string> supply,
+                        engine_.GetSetting(green::kSettingSupply));
+    if (supply) supply_hash = std::hash<std::string>{}(*supply) | 1;
+  }
   const std::string key = fmt::format(
-      "{}|{}|{}|{}|{}|{}|{}|{}|{}", ref->fingerprint(), GridScopeName(options.grid_scope),
+      "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", ref->fingerprint(), GridScopeName(options.grid_scope),
       GreenSourceName(options.green_source), JoinDatasets(options.fuel_datasets), fuels,
-      st.readings_written, st.flushes, st.corrections, generation);
+      st.readings_written, st.flushes, st.corrections, generation, supply_hash);
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (const Entry& e : cache_) {
@@ -291,11 +299,14 @@ Result<std::unique_ptr<energy::GreenPowerSource>> AccountingService::MakeGreenSo
     const Options& options, const std::vector<std::pair<int64_t, int64_t>>& spans) {
   if (options.green_source == GreenSource::kManual) return energy::MakeManualGreenSupply();
   // Hourly: hand-entered green_direct_kwh rows are not read (they would count the same MWh twice).
-  ZP_ASSIGN_OR_RETURN(green::Supply supply, green::DefaultSupplyFromRegistry(engine_));
+  ZP_ASSIGN_OR_RETURN(green::Supply supply, green::LoadSupply(engine_));
   auto hourly = std::make_unique<HourlySpans>();
+  // Consecutive spans carry the storage assets' green state of charge from one to the next.
+  green::BuildOptions carry;
   for (const auto& [from_s, to_s] : spans) {
     ZP_ASSIGN_OR_RETURN(green::SupplyInput si,
-                        green::BuildAllocationInput(engine_, supply, from_s, to_s));
+                        green::BuildAllocationInput(engine_, supply, from_s, to_s, carry));
+    carry.storage_start = green::StorageEndStates(si);
     ZP_ASSIGN_OR_RETURN(green::AllocationResult result, green::Allocate(si.input));
     ZP_ASSIGN_OR_RETURN(std::unique_ptr<green::HourlyGreenSupply> part,
                         green::HourlyGreenSupply::Create(si, result));

@@ -2,9 +2,10 @@
 
 #include <fmt/format.h>
 
-#include <map>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -35,11 +36,11 @@ Result<int64_t> IssueHourly(CertificateBook& book, const Supply& supply, const S
     }
   }
 
-  // Each source's asset (technology, site), and the device-hours the book already holds.
+  // Each source's asset (technology, site).
   std::unordered_map<std::string_view, const GenerationAsset*> by_code;
   for (const GenerationAsset& g : supply.assets) by_code.emplace(g.code, &g);
   std::vector<const GenerationAsset*> asset(ns);
-  std::unordered_map<std::string_view, std::map<int64_t, int64_t>> issued;  // device -> hour -> Wh
+  std::unordered_set<std::string_view> seen;
   for (int32_t s = 0; s < ns; ++s) {
     const std::string& code = in.source_asset[s];
     auto it = by_code.find(code);
@@ -47,49 +48,64 @@ Result<int64_t> IssueHourly(CertificateBook& book, const Supply& supply, const S
       return InvalidArgumentError(
           fmt::format("source {} is asset {}, which is not in the supply / 资产未登记", s, code));
     }
-    if (!IsGreenElectricity(it->second->technology)) {
+    if (!IsGreenElectricity(it->second->technology) &&
+        it->second->technology != Technology::kStorage) {
       return InvalidArgumentError(
           fmt::format("asset {} ({}) is not a green electricity source / 非绿电资产", code,
                       TechnologyName(it->second->technology)));
     }
-    if (!issued.emplace(code, std::map<int64_t, int64_t>{}).second) {
+    if (!seen.insert(code).second) {
       return InvalidArgumentError(
           fmt::format("asset {} appears twice among the sources / 资产重复", code));
     }
     asset[s] = it->second;
   }
-  for (const CertBundle& b : book.Bundles()) {
-    auto it = issued.find(b.device);
-    if (it != issued.end()) it->second[b.production_hour_s] += b.to_wh - b.from_wh;
-  }
-  bool any_issued = false;
-  for (const auto& [device, hours] : issued) any_issued |= !hours.empty();
 
+  if (!in.source_account.empty() && in.source_account.size() != static_cast<size_t>(ns)) {
+    return InvalidArgumentError(
+        fmt::format("supply input has {} source accounts for {} sources / 供给输入尺寸不一致",
+                    in.source_account.size(), ns));
+  }
+  // Metered Wh of each source-hour: the allocation's generation plus the storage takes.
+  std::vector<int64_t> metered = a.generation;
+  for (const StorageTake& t : in.takes) {
+    if (t.hour < 0 || t.hour >= a.hours || t.source < 0 || t.source >= ns || t.wh < 0) {
+      return InvalidArgumentError(
+          fmt::format("storage take (hour {}, source {}, {} Wh) outside the input / 储能取电无效",
+                      t.hour, t.source, t.wh));
+    }
+    metered[static_cast<size_t>(t.hour) * ns + t.source] += t.wh;
+  }
+
+  // Device-hours the book already holds (one lookup per source-hour with generation).
   const TimeZone utc;
+  std::vector<char> skip(a.generation.size(), 0);
   for (int32_t h = 0; h < a.hours; ++h) {
     for (int32_t s = 0; s < ns; ++s) {
-      const int64_t wh = a.generation[static_cast<size_t>(h) * ns + s];
+      const size_t i = static_cast<size_t>(h) * ns + s;
+      const int64_t wh = metered[i];
       if (wh < 0) {
         return InvalidArgumentError(fmt::format("asset {} hour {}: negative generation {} Wh",
                                                 in.source_asset[s],
                                                 FormatTimestamp(in.hour_start_s[h], utc), wh));
       }
-      if (wh == 0 || !any_issued) continue;
-      const auto& hours = issued.at(in.source_asset[s]);
-      auto it = hours.find(in.hour_start_s[h]);
-      if (it == hours.end()) continue;
+      if (wh == 0) continue;
+      const std::optional<WhRange> issued =
+          book.IssuedRange(in.source_asset[s], in.hour_start_s[h]);
+      if (!issued) continue;
       if (!options.resume) {
-        return AlreadyExistsError(
-            fmt::format("asset {} hour {} already issued ({} Wh); nothing issued / 该小时已签发，"
-                        "本次未签发",
-                        in.source_asset[s], FormatTimestamp(in.hour_start_s[h], utc), it->second));
+        return AlreadyExistsError(fmt::format(
+            "asset {} hour {} already issued ({} Wh); nothing issued / 该小时已签发，"
+            "本次未签发",
+            in.source_asset[s], FormatTimestamp(in.hour_start_s[h], utc), issued->wh()));
       }
-      if (it->second != wh) {
+      if (issued->wh() != wh) {
         return FailedPreconditionError(fmt::format(
             "asset {} hour {}: {} Wh issued but {} Wh metered; withdraw first / "
             "已签发电量与计量不符",
-            in.source_asset[s], FormatTimestamp(in.hour_start_s[h], utc), it->second, wh));
+            in.source_asset[s], FormatTimestamp(in.hour_start_s[h], utc), issued->wh(), wh));
       }
+      skip[i] = 1;
     }
   }
 
@@ -99,16 +115,16 @@ Result<int64_t> IssueHourly(CertificateBook& book, const Supply& supply, const S
   for (int32_t h = 0; h < a.hours; ++h) {
     req.production_hour_s = in.hour_start_s[h];
     for (int32_t s = 0; s < ns; ++s) {
-      const int64_t wh = a.generation[static_cast<size_t>(h) * ns + s];
-      if (wh == 0) continue;
-      if (any_issued && issued.at(in.source_asset[s]).count(req.production_hour_s) != 0) {
-        continue;  // resume: checked above to hold exactly `wh`
-      }
+      const size_t i = static_cast<size_t>(h) * ns + s;
+      const int64_t wh = metered[i];
+      if (wh == 0 || skip[i]) continue;  // skip: resumed, checked above to hold exactly `wh`
       const GenerationAsset& g = *asset[s];
       req.device = g.code;
       req.technology = TechnologyName(g.technology);
-      req.location = g.site_enterprise.empty() ? kParkAccount : g.site_enterprise;
-      req.account = req.location;
+      req.location = g.external                  ? kExternalLocation
+                     : g.site_enterprise.empty() ? kParkAccount
+                                                 : g.site_enterprise;
+      req.account = in.source_account.empty() ? req.location : in.source_account[s];
       req.wh = wh;
       ZP_ASSIGN_OR_RETURN(CertBundle b, book.Issue(req, options.action));
       total += b.to_wh - b.from_wh;

@@ -3,8 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <unordered_map>
 #include <utility>
 
 #include "zp/auth/auth.h"
@@ -28,6 +32,13 @@ constexpr int64_t kMaxIssueWh = 10'000'000'000'000;
 bool ValidUtf8(std::string_view s) {
   size_t i = 0;
   const size_t n = s.size();
+  // ASCII eight bytes at a time.
+  while (i + 8 <= n) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    if ((w & 0x8080808080808080ull) != 0) break;
+    i += 8;
+  }
   while (i < n) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
@@ -65,9 +76,10 @@ bool ValidUtf8(std::string_view s) {
 
 bool ValidKey(std::string_view k) {
   if (k.empty() || k.size() > 64) return false;
-  return std::all_of(k.begin(), k.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-  });
+  for (char c : k) {
+    if (!((c >= 'a' && c <= 'z') || c == '_' || (c >= '0' && c <= '9'))) return false;
+  }
+  return true;
 }
 
 bool ValidHex64(std::string_view h) {
@@ -76,10 +88,21 @@ bool ValidHex64(std::string_view h) {
          });
 }
 
+bool NeedsEscape(char ch) {
+  const auto c = static_cast<unsigned char>(ch);
+  return c < 0x20 || c == '"' || c == '\\';
+}
+
 void AppendEscaped(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
-  for (char ch : s) {
+  // Runs of characters written as is go in one append.
+  size_t run = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char ch = s[i];
+    if (!NeedsEscape(ch)) continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
     const auto c = static_cast<unsigned char>(ch);
     switch (c) {
       case '"':
@@ -104,20 +127,45 @@ void AppendEscaped(std::string& out, std::string_view s) {
         out += "\\t";
         break;
       default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 0xF]);
-        } else {
-          out.push_back(ch);
-        }
+        out += "\\u00";
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 0xF]);
     }
   }
+  out.append(s.data() + run, s.size() - run);
   out.push_back('"');
 }
 
 Status CheckString(std::string_view what, std::string_view s) {
   if (!ValidUtf8(s)) return InvalidArgumentError(fmt::format("{} is not valid UTF-8", what));
+  return Status::OK();
+}
+
+// Appends the canonical object of `fields` to `out`.
+Status AppendFields(std::string& out, const LedgerFields& fields) {
+  out.push_back('{');
+  bool first = true;
+  for (const auto& [key, value] : fields) {
+    if (!ValidKey(key)) {
+      return InvalidArgumentError(
+          fmt::format("ledger field key '{}' must be 1-64 of [a-z0-9_]", key.substr(0, 80)));
+    }
+    if (!first) out.push_back(',');
+    first = false;
+    out.push_back('"');
+    out += key;
+    out += "\":";
+    if (const auto* i = std::get_if<int64_t>(&value)) {
+      out += fmt::format_int(*i).str();
+    } else {
+      const auto& s = std::get<std::string>(value);
+      if (!ValidUtf8(s)) {
+        return InvalidArgumentError(fmt::format("ledger field '{}' is not valid UTF-8", key));
+      }
+      AppendEscaped(out, s);
+    }
+  }
+  out.push_back('}');
   return Status::OK();
 }
 
@@ -131,29 +179,8 @@ Result<std::string> Serialize(const LedgerRecord& r, const std::string* hash) {
   out.reserve(256 + r.fields.size() * 32);
   out += "{\"actor\":";
   AppendEscaped(out, r.actor);
-  out += ",\"fields\":{";
-  bool first = true;
-  for (const auto& [key, value] : r.fields) {
-    if (!ValidKey(key)) {
-      return InvalidArgumentError(
-          fmt::format("ledger field key '{}' must be 1-64 of [a-z0-9_]", key.substr(0, 80)));
-    }
-    if (!first) out.push_back(',');
-    first = false;
-    out.push_back('"');
-    out += key;
-    out += "\":";
-    if (const auto* i = std::get_if<int64_t>(&value)) {
-      out += fmt::format("{}", *i);
-    } else {
-      const auto& s = std::get<std::string>(value);
-      if (!ValidUtf8(s)) {
-        return InvalidArgumentError(fmt::format("ledger field '{}' is not valid UTF-8", key));
-      }
-      AppendEscaped(out, s);
-    }
-  }
-  out += "}";
+  out += ",\"fields\":";
+  ZP_RETURN_IF_ERROR(AppendFields(out, r.fields));
   if (hash != nullptr) {
     out += ",\"hash\":";
     AppendEscaped(out, *hash);
@@ -165,6 +192,223 @@ Result<std::string> Serialize(const LedgerRecord& r, const std::string* hash) {
   out += fmt::format(",\"seq\":{},\"time_s\":{}}}", r.seq, r.time_s);
   return out;
 }
+
+// A strict scanner for flat JSON objects of integers and strings (FieldsFromJson).
+class FlatJson {
+ public:
+  explicit FlatJson(std::string_view s) : s_(s) {}
+
+  // Whether the text parsed was exactly CanonicalFields' bytes of what it holds.
+  bool canonical() const { return canonical_; }
+
+  Result<LedgerFields> Parse() {
+    LedgerFields out;
+    Ws();
+    if (!Eat('{')) return Bad("expected '{'");
+    Ws();
+    if (Eat('}')) return End(std::move(out));
+    while (true) {
+      Ws();
+      std::string key;
+      ZP_RETURN_IF_ERROR(String(&key));
+      if (!ValidKey(key)) {
+        return InvalidArgumentError(
+            fmt::format("ledger field key '{}' must be 1-64 of [a-z0-9_]", key.substr(0, 80)));
+      }
+      Ws();
+      if (!Eat(':')) return Bad("expected ':'");
+      Ws();
+      LedgerValue value;
+      if (i_ < s_.size() && s_[i_] == '"') {
+        std::string v;
+        ZP_RETURN_IF_ERROR(String(&v));
+        value = std::move(v);
+      } else {
+        ZP_ASSIGN_OR_RETURN(int64_t v, Int(key));
+        value = v;
+      }
+      if (!out.empty() && !(out.rbegin()->first < key)) canonical_ = false;  // keys sorted
+      if (!out.emplace(std::move(key), std::move(value)).second) return Bad("duplicate key");
+      Ws();
+      if (Eat(',')) continue;
+      if (Eat('}')) return End(std::move(out));
+      return Bad("expected ',' or '}'");
+    }
+  }
+
+ private:
+  Result<LedgerFields> End(LedgerFields out) {
+    Ws();
+    if (i_ != s_.size()) return Bad("trailing characters");
+    return out;
+  }
+  Status Bad(std::string_view what) const {
+    return InvalidArgumentError(fmt::format("ledger fields JSON: {} at byte {}", what, i_));
+  }
+  void Ws() {
+    while (i_ < s_.size() &&
+           (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) {
+      ++i_;
+      canonical_ = false;
+    }
+  }
+  bool Eat(char c) {
+    if (i_ < s_.size() && s_[i_] == c) {
+      ++i_;
+      return true;
+    }
+    return false;
+  }
+  Result<uint32_t> Hex4() {
+    if (i_ + 4 > s_.size()) return Bad("short \\u escape");
+    uint32_t v = 0;
+    for (int k = 0; k < 4; ++k) {
+      const char c = s_[i_++];
+      v <<= 4;
+      if (c >= '0' && c <= '9') {
+        v |= static_cast<uint32_t>(c - '0');
+      } else if (c >= 'a' && c <= 'f') {
+        v |= static_cast<uint32_t>(c - 'a' + 10);
+      } else if (c >= 'A' && c <= 'F') {
+        v |= static_cast<uint32_t>(c - 'A' + 10);
+      } else {
+        return Bad("bad \\u escape");
+      }
+    }
+    return v;
+  }
+  static void Utf8(std::string* out, uint32_t cp) {
+    if (cp < 0x80) {
+      out->push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+      out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+      out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+  }
+  Status String(std::string* out) {
+    if (!Eat('"')) return Bad("expected a string");
+    const size_t start = i_;
+    while (true) {
+      // The plain run up to the next quote or backslash.
+      size_t j = i_;
+      while (j < s_.size() && s_[j] != '"' && s_[j] != '\\') {
+        if (static_cast<unsigned char>(s_[j]) < 0x20) {
+          i_ = j;
+          return Bad("control character in a string");
+        }
+        ++j;
+      }
+      out->append(s_.substr(i_, j - i_));
+      i_ = j;
+      if (i_ >= s_.size()) return Bad("unterminated string");
+      if (s_[i_] == '"') {
+        ++i_;
+        break;
+      }
+      ++i_;  // backslash
+      if (i_ >= s_.size()) return Bad("unterminated escape");
+      const char e = s_[i_++];
+      switch (e) {
+        case '/':
+          canonical_ = false;  // written as is
+          out->push_back(e);
+          break;
+        case '"':
+        case '\\':
+          out->push_back(e);
+          break;
+        case 'b':
+          out->push_back('\b');
+          break;
+        case 'f':
+          out->push_back('\f');
+          break;
+        case 'n':
+          out->push_back('\n');
+          break;
+        case 'r':
+          out->push_back('\r');
+          break;
+        case 't':
+          out->push_back('\t');
+          break;
+        case 'u': {
+          const size_t hex = i_;
+          ZP_ASSIGN_OR_RETURN(uint32_t cp, Hex4());
+          // Canonical: only control characters without a short form, in lower-case hex.
+          if (cp >= 0x20 || cp == '\b' || cp == '\f' || cp == '\n' || cp == '\r' || cp == '\t' ||
+              s_.substr(hex, 4) != fmt::format("{:04x}", cp)) {
+            canonical_ = false;
+          }
+          if (cp >= 0xD800 && cp <= 0xDBFF) {
+            if (!(Eat('\\') && Eat('u'))) return Bad("lone surrogate");
+            ZP_ASSIGN_OR_RETURN(uint32_t lo, Hex4());
+            if (lo < 0xDC00 || lo > 0xDFFF) return Bad("lone surrogate");
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            return Bad("lone surrogate");
+          }
+          Utf8(out, cp);
+          break;
+        }
+        default:
+          return Bad("bad escape");
+      }
+    }
+    if (!ValidUtf8(*out)) {
+      i_ = start;
+      return Bad("invalid UTF-8");
+    }
+    return Status::OK();
+  }
+  Result<int64_t> Int(std::string_view key) {
+    const size_t start = i_;
+    const bool neg = Eat('-');
+    const size_t digits = i_;
+    while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') ++i_;
+    if (i_ == digits) {
+      if (i_ < s_.size() &&
+          (s_[i_] == 't' || s_[i_] == 'f' || s_[i_] == 'n' || s_[i_] == '[' || s_[i_] == '{')) {
+        return InvalidArgumentError(
+            fmt::format("field {}: a ledger field is an integer or a string", key));
+      }
+      return Bad("expected a value");
+    }
+    if (i_ < s_.size() && (s_[i_] == '.' || s_[i_] == 'e' || s_[i_] == 'E')) {
+      return InvalidArgumentError(fmt::format(
+          "field {}: floats are not allowed in ledger records: energy is in integer Wh", key));
+    }
+    if (s_[digits] == '0' && i_ - digits > 1) return Bad("leading zero");
+    uint64_t v = 0;
+    for (size_t k = digits; k < i_; ++k) {
+      const auto d = static_cast<uint64_t>(s_[k] - '0');
+      if (v > (static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) + 1 - d) / 10) {
+        i_ = start;
+        return Bad("integer out of int64 range");
+      }
+      v = v * 10 + d;
+    }
+    if (neg && v == 0) canonical_ = false;  // "-0"
+    if (!neg && v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      i_ = start;
+      return Bad("integer out of int64 range");
+    }
+    return neg ? static_cast<int64_t>(0 - v) : static_cast<int64_t>(v);
+  }
+
+  std::string_view s_;
+  size_t i_ = 0;
+  bool canonical_ = true;
+};
 
 constexpr std::string_view kNoFloats =
     "floats are not allowed in ledger records: energy is in integer Wh";
@@ -223,6 +467,46 @@ Result<CertStatus> ParseCertStatus(std::string_view s) {
 }
 
 Result<std::string> CanonicalRecord(const LedgerRecord& r) { return Serialize(r, nullptr); }
+
+Result<std::string> CanonicalFields(const LedgerFields& fields) {
+  std::string out;
+  out.reserve(32 + fields.size() * 32);
+  ZP_RETURN_IF_ERROR(AppendFields(out, fields));
+  return out;
+}
+
+Result<LedgerFields> FieldsFromJson(std::string_view json, bool* canonical) {
+  FlatJson parser(json);
+  Result<LedgerFields> fields = parser.Parse();
+  if (canonical != nullptr) *canonical = fields.ok() && parser.canonical();
+  return fields;
+}
+
+Result<std::string> ComputeRecordHash(int64_t seq, int64_t time_s, LedgerKind kind,
+                                      std::string_view actor, std::string_view fields_json,
+                                      std::string_view prev_hash) {
+  ZP_RETURN_IF_ERROR(CheckString("actor", actor));
+  ZP_RETURN_IF_ERROR(CheckString("prev_hash", prev_hash));
+  const auto k = static_cast<int>(kind);
+  if (k < 0 || k >= kLedgerKindCount) return InvalidArgumentError("bad ledger kind");
+  std::string input;
+  input.reserve(prev_hash.size() + fields_json.size() + actor.size() + 128);
+  input += prev_hash;
+  input += "\n{\"actor\":";
+  AppendEscaped(input, actor);
+  input += ",\"fields\":";
+  input += fields_json;
+  input += ",\"kind\":\"";
+  input += kKindNames[k];
+  input += "\",\"prev_hash\":";
+  AppendEscaped(input, prev_hash);
+  input += ",\"seq\":";
+  input += fmt::format_int(seq).c_str();
+  input += ",\"time_s\":";
+  input += fmt::format_int(time_s).c_str();
+  input += "}";
+  return auth::HashSecret(input);
+}
 
 Result<std::string> ComputeRecordHash(const LedgerRecord& r) {
   ZP_ASSIGN_OR_RETURN(std::string canonical, CanonicalRecord(r));
@@ -376,12 +660,28 @@ Status VerifyChain(std::span<const LedgerRecord> records, std::string_view expec
 
 // --- Ledger.
 
-Ledger::Ledger(Sink sink) : sink_(std::move(sink)) {}
+Ledger::Ledger(Sink sink) : head_(kGenesisHash) {
+  if (sink) {
+    sink_ = [sink = std::move(sink)](const LedgerRecord& r, std::string_view) { return sink(r); };
+  }
+}
 
 Result<std::unique_ptr<Ledger>> Ledger::FromRecords(std::vector<LedgerRecord> records, Sink sink) {
   ZP_RETURN_IF_ERROR(VerifyChain(records));
   auto ledger = std::make_unique<Ledger>(std::move(sink));
+  ledger->size_ = static_cast<int64_t>(records.size());
+  if (!records.empty()) ledger->head_ = records.back().hash;
   ledger->records_ = std::move(records);
+  return ledger;
+}
+
+std::unique_ptr<Ledger> Ledger::Resume(int64_t size, std::string head_hash, FieldsSink sink,
+                                       Reader reader) {
+  auto ledger = std::make_unique<Ledger>();
+  ledger->sink_ = std::move(sink);
+  ledger->reader_ = std::move(reader);
+  ledger->size_ = size;
+  ledger->head_ = std::move(head_hash);
   return ledger;
 }
 
@@ -394,99 +694,394 @@ Result<LedgerRecord> Ledger::Append(LedgerKind kind, std::string_view actor, int
   r.actor = std::string(actor);
   r.fields = std::move(fields);
   std::lock_guard lock(mu_);
-  r.seq = static_cast<int64_t>(records_.size()) + 1;
-  r.prev_hash = records_.empty() ? std::string(kGenesisHash) : records_.back().hash;
-  ZP_ASSIGN_OR_RETURN(r.hash, ComputeRecordHash(r));
-  if (sink_) ZP_RETURN_IF_ERROR(sink_(r));
-  records_.push_back(r);
+  r.seq = size_ + 1;
+  r.prev_hash = head_;
+  // The fields are serialized once, for the hash and for the sink.
+  ZP_ASSIGN_OR_RETURN(std::string fields_json, CanonicalFields(r.fields));
+  ZP_ASSIGN_OR_RETURN(
+      r.hash, ComputeRecordHash(r.seq, r.time_s, r.kind, r.actor, fields_json, r.prev_hash));
+  if (sink_) ZP_RETURN_IF_ERROR(sink_(r, fields_json));
+  size_ = r.seq;
+  head_ = r.hash;
+  if (!reader_) records_.push_back(r);
   return r;
 }
 
 std::vector<LedgerRecord> Ledger::records() const {
   std::lock_guard lock(mu_);
-  return records_;
+  if (!reader_) return records_;
+  if (size_ == 0) return {};
+  auto r = reader_(1, size_);
+  return r.ok() ? std::move(*r) : std::vector<LedgerRecord>();
 }
 
 std::vector<LedgerRecord> Ledger::Records(int64_t from_seq, int64_t limit) const {
   std::lock_guard lock(mu_);
-  const int64_t n = static_cast<int64_t>(records_.size());
-  const int64_t begin = std::clamp<int64_t>(from_seq - 1, 0, n);
-  const int64_t end = limit <= 0 ? begin : begin + std::min(limit, n - begin);
-  return {records_.begin() + begin, records_.begin() + end};
+  const int64_t first = std::max<int64_t>(from_seq, 1);
+  if (limit <= 0 || first > size_) return {};
+  const int64_t count = std::min(limit, size_ - first + 1);
+  if (reader_) {
+    auto r = reader_(first, count);
+    return r.ok() ? std::move(*r) : std::vector<LedgerRecord>();
+  }
+  return {records_.begin() + (first - 1), records_.begin() + (first - 1 + count)};
 }
 
 std::string Ledger::head_hash() const {
   std::lock_guard lock(mu_);
-  return records_.empty() ? std::string(kGenesisHash) : records_.back().hash;
+  return head_;
 }
 
 int64_t Ledger::size() const {
   std::lock_guard lock(mu_);
-  return static_cast<int64_t>(records_.size());
+  return size_;
 }
 
 // --- CertificateBook.
+//
+// Layout: certificate data that never changes lives once per issuance; a bundle is a 48-byte
+// slot (range, status, holder, consumer, ledger seq) in one vector, linked to the next bundle of
+// its issuance in Wh order; strings are interned. Per device, its issuances in Wh order (issued
+// sequentially) and by production hour. Two lazily sorted indexes of (hour, slot) serve the
+// queries: every slot, and per party the slots it holds or consumes (an entry is added when a
+// slot gains the party; stale entries are filtered when read).
 
-CertificateBook::CertificateBook(Ledger& ledger) : ledger_(ledger) {}
+namespace {
 
-Result<CertBundle*> CertificateBook::FindLocked(const WhRange& r) {
-  if (r.device.empty()) return InvalidArgumentError("certificate range needs a device");
-  if (r.from_wh < 0 || r.to_wh <= r.from_wh) {
-    return InvalidArgumentError(
-        fmt::format("bad Wh range {}: need 0 <= from < to / Wh 区间无效", RangeText(r)));
-  }
-  auto dit = devices_.find(r.device);
-  if (dit == devices_.end() || r.to_wh > dit->second.next_wh) {
-    return NotFoundError(fmt::format("{} was not issued / 该区间未签发", RangeText(r)));
-  }
-  auto& bundles = dit->second.bundles;
-  auto it = bundles.upper_bound(r.from_wh);
-  ZP_CHECK(it != bundles.begin());  // bundles tile [0, next_wh)
-  --it;
-  if (r.to_wh > it->second.to_wh) {
-    return FailedPreconditionError(fmt::format(
-        "{} spans several certificate bundles; act on each bundle / 该区间跨越多个证书包",
-        RangeText(r)));
-  }
-  return &it->second;
+constexpr uint32_t kNoSlot = std::numeric_limits<uint32_t>::max();
+// Production hours are indexed in 32 bits (hours since 1970: up to the year 491,000); the index
+// of the hour after the last one still fits.
+constexpr int64_t kMaxHourS = ((int64_t{1} << 32) - 2) * 3600;
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+Status Unreplayable(const LedgerRecord& r, std::string_view why) {
+  return DataLossError(
+      fmt::format("ledger seq {} ({}) does not apply to the certificates: {} / "
+                  "账本第 {} 条无法重放到证书簿",
+                  r.seq, LedgerKindName(r.kind), why, r.seq));
 }
 
-CertBundle& CertificateBook::IsolateLocked(const WhRange& r) {
-  auto& bundles = devices_.find(r.device)->second.bundles;
-  auto it = std::prev(bundles.upper_bound(r.from_wh));
-  CertBundle orig = std::move(it->second);
-  bundles.erase(it);
-  if (orig.from_wh < r.from_wh) {
-    CertBundle left = orig;
-    left.to_wh = r.from_wh;
-    bundles.emplace(left.from_wh, std::move(left));
-  }
-  if (r.to_wh < orig.to_wh) {
-    CertBundle right = orig;
-    right.from_wh = r.to_wh;
-    bundles.emplace(right.from_wh, std::move(right));
-  }
-  orig.from_wh = r.from_wh;
-  orig.to_wh = r.to_wh;
-  return bundles.emplace(r.from_wh, std::move(orig)).first->second;
-}
+bool Usable(CertStatus s) { return s == CertStatus::kActive || s == CertStatus::kTransferred; }
 
-Status CertificateBook::AppendLocked(LedgerKind kind, const CertAction& act, const CertBundle& b,
-                                     const WhRange& r, LedgerFields extra) {
-  LedgerFields f = std::move(extra);
-  f.emplace("issuance_id", b.issuance_id);
-  f.emplace("device", b.device);
-  f.emplace("technology", b.technology);
-  f.emplace("location", b.location);
-  f.emplace("production_hour_s", b.production_hour_s);
-  f.emplace("from_wh", r.from_wh);
-  f.emplace("to_wh", r.to_wh);
-  f.emplace("wh", r.to_wh - r.from_wh);
-  if (!act.reference.empty()) f.emplace("reference", act.reference);
-  return ledger_.Append(kind, act.actor, act.time_s, std::move(f)).status();
-}
+}  // namespace
 
-Result<CertBundle> CertificateBook::Issue(const IssueRequest& req, const CertAction& act) {
+struct CertificateBook::Impl {
+  explicit Impl(Ledger& l) : ledger(l) {
+    names.emplace_back();
+    name_ids.emplace(std::string(), 0);
+  }
+
+  struct Issuance {
+    uint32_t device = 0, technology = 0, location = 0, issuer = 0, account = 0;  // interned
+    uint32_t head = kNoSlot;                                                     // its first bundle
+    uint32_t hint = kNoSlot;  // the bundle last isolated: operations tend to move forward
+    int64_t production_hour_s = 0;
+    int64_t from_wh = 0, to_wh = 0;
+  };
+  struct Slot {
+    int64_t from_wh = 0, to_wh = 0;
+    int64_t ledger_seq = 0;
+    uint32_t issuance = 0;  // index into issuances
+    uint32_t next = kNoSlot;
+    uint32_t account = 0, consumer = 0;  // interned
+    CertStatus status = CertStatus::kActive;
+  };
+  struct Device {
+    int64_t next_wh = 0;
+    std::vector<uint32_t> issuances;              // ascending in Wh
+    std::unordered_map<int64_t, uint32_t> hours;  // production_hour_s -> issuance index
+  };
+  // (hour << 32 | slot) entries; [0, sorted) ascending and unique.
+  struct Index {
+    std::vector<uint64_t> entries;
+    size_t sorted = 0;
+    void Add(int64_t hour_s, uint32_t slot) {
+      entries.push_back((static_cast<uint64_t>(hour_s / 3600) << 32) | slot);
+    }
+    void Sort() {
+      if (sorted == entries.size()) return;
+      auto mid = entries.begin() + static_cast<std::ptrdiff_t>(sorted);
+      std::sort(mid, entries.end());
+      std::inplace_merge(entries.begin(), mid, entries.end());
+      entries.erase(std::unique(entries.begin(), entries.end()), entries.end());
+      sorted = entries.size();
+    }
+  };
+
+  Ledger& ledger;
+  std::mutex mu;
+  std::vector<std::string> names;
+  std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> name_ids;
+  std::vector<Issuance> issuances;
+  std::vector<Slot> slots;
+  std::map<std::string, Device, std::less<>> devices;
+  std::array<int64_t, kCertStatusCount> wh_by_status{};
+  int64_t issued_wh = 0;
+  Index all;
+  std::unordered_map<uint32_t, Index> by_party;
+
+  uint32_t Intern(std::string_view s) {
+    auto it = name_ids.find(s);
+    if (it != name_ids.end()) return it->second;
+    const auto id = static_cast<uint32_t>(names.size());
+    names.emplace_back(s);
+    name_ids.emplace(std::string(s), id);
+    return id;
+  }
+  std::optional<uint32_t> FindName(std::string_view s) const {
+    auto it = name_ids.find(s);
+    if (it == name_ids.end()) return std::nullopt;
+    return it->second;
+  }
+
+  CertBundle ToBundle(uint32_t s) const {
+    const Slot& x = slots[s];
+    const Issuance& i = issuances[x.issuance];
+    CertBundle b;
+    b.issuance_id = static_cast<int64_t>(x.issuance) + 1;
+    b.device = names[i.device];
+    b.technology = names[i.technology];
+    b.location = names[i.location];
+    b.issuer = names[i.issuer];
+    b.production_hour_s = i.production_hour_s;
+    b.from_wh = x.from_wh;
+    b.to_wh = x.to_wh;
+    b.status = x.status;
+    b.account = names[x.account];
+    b.consumer = names[x.consumer];
+    b.ledger_seq = x.ledger_seq;
+    return b;
+  }
+
+  uint32_t NewSlot(const Slot& x) {
+    const auto id = static_cast<uint32_t>(slots.size());
+    ZP_CHECK(id != kNoSlot);
+    slots.push_back(x);
+    const int64_t hour = issuances[x.issuance].production_hour_s;
+    all.Add(hour, id);
+    if (x.account != 0) by_party[x.account].Add(hour, id);
+    if (x.consumer != 0 && x.consumer != x.account) by_party[x.consumer].Add(hour, id);
+    return id;
+  }
+
+  // The slot holding `r` wholly, or an error.
+  Result<uint32_t> Find(const WhRange& r) const {
+    if (r.device.empty()) return InvalidArgumentError("certificate range needs a device");
+    if (r.from_wh < 0 || r.to_wh <= r.from_wh) {
+      return InvalidArgumentError(
+          fmt::format("bad Wh range {}: need 0 <= from < to / Wh 区间无效", RangeText(r)));
+    }
+    auto dit = devices.find(r.device);
+    if (dit == devices.end() || r.to_wh > dit->second.next_wh) {
+      return NotFoundError(fmt::format("{} was not issued / 该区间未签发", RangeText(r)));
+    }
+    const std::vector<uint32_t>& iss = dit->second.issuances;
+    auto it = std::upper_bound(iss.begin(), iss.end(), r.from_wh,
+                               [&](int64_t wh, uint32_t i) { return wh < issuances[i].from_wh; });
+    ZP_CHECK(it != iss.begin());  // issuances tile [0, next_wh)
+    const Issuance& is = issuances[*(it - 1)];
+    uint32_t s = is.hint != kNoSlot && slots[is.hint].from_wh <= r.from_wh ? is.hint : is.head;
+    while (s != kNoSlot && slots[s].to_wh <= r.from_wh) s = slots[s].next;
+    ZP_CHECK(s != kNoSlot && slots[s].from_wh <= r.from_wh);
+    if (r.to_wh > slots[s].to_wh) {
+      return FailedPreconditionError(fmt::format(
+          "{} spans several certificate bundles; act on each bundle / 该区间跨越多个证书包",
+          RangeText(r)));
+    }
+    return s;
+  }
+
+  // Splits slot `s` (which holds [from, to)) so that [from, to) is a slot of its own; returns it.
+  uint32_t Isolate(uint32_t s, int64_t from, int64_t to) {
+    if (slots[s].to_wh > to) {
+      Slot right = slots[s];
+      right.from_wh = to;
+      const uint32_t ri = NewSlot(right);
+      slots[s].to_wh = to;
+      slots[s].next = ri;
+    }
+    if (slots[s].from_wh < from) {
+      Slot mid = slots[s];
+      mid.from_wh = from;
+      const uint32_t mi = NewSlot(mid);
+      slots[s].to_wh = from;
+      slots[s].next = mi;
+      issuances[slots[mi].issuance].hint = mi;
+      return mi;
+    }
+    issuances[slots[s].issuance].hint = s;
+    return s;
+  }
+
+  // Moves slot `s` to a new state written by ledger record `seq`.
+  void Apply(uint32_t s, CertStatus status, uint32_t account, uint32_t consumer, int64_t seq) {
+    Slot& x = slots[s];
+    const int64_t wh = x.to_wh - x.from_wh;
+    wh_by_status[static_cast<int>(x.status)] -= wh;
+    wh_by_status[static_cast<int>(status)] += wh;
+    const int64_t hour = issuances[x.issuance].production_hour_s;
+    for (uint32_t party : {account, consumer}) {
+      if (party != 0 && party != x.account && party != x.consumer) by_party[party].Add(hour, s);
+    }
+    x.status = status;
+    x.account = account;
+    x.consumer = consumer;
+    x.ledger_seq = seq;
+  }
+
+  Result<int64_t> Append(LedgerKind kind, const CertAction& act, uint32_t s, const WhRange& r,
+                         LedgerFields extra) {
+    const Slot& x = slots[s];
+    const Issuance& i = issuances[x.issuance];
+    LedgerFields f = std::move(extra);
+    f.emplace("issuance_id", static_cast<int64_t>(x.issuance) + 1);
+    // Technology, location and issuer are in the issuance record (issuance_id): repeating them in
+    // every later record would only grow the ledger.
+    f.emplace("device", names[i.device]);
+    f.emplace("production_hour_s", i.production_hour_s);
+    f.emplace("from_wh", r.from_wh);
+    f.emplace("to_wh", r.to_wh);
+    f.emplace("wh", r.to_wh - r.from_wh);
+    if (!act.reference.empty()) f.emplace("reference", act.reference);
+    ZP_ASSIGN_OR_RETURN(LedgerRecord rec, ledger.Append(kind, act.actor, act.time_s, std::move(f)));
+    return rec.seq;
+  }
+
+  Status WrongStatus(const WhRange& r, uint32_t s, std::string_view op) const {
+    const Slot& x = slots[s];
+    if (op == "allocate" &&
+        (x.status == CertStatus::kAllocated || x.status == CertStatus::kClaimed)) {
+      return FailedPreconditionError(fmt::format(
+          "double allocation refused: {} is already {} to {} / 重复分配被拒绝: 该区间已{}",
+          RangeText(r), CertStatusName(x.status), names[x.consumer], CertStatusNameZh(x.status)));
+    }
+    return FailedPreconditionError(fmt::format("cannot {} {}: it is {} / 无法操作: 该区间状态为{}",
+                                               op, RangeText(r), CertStatusName(x.status),
+                                               CertStatusNameZh(x.status)));
+  }
+  Status WrongHolder(const WhRange& r, uint32_t s, std::string_view who) const {
+    return FailedPreconditionError(
+        fmt::format("{} is held by account {}, not {} / 该区间不属于此账户", RangeText(r),
+                    names[slots[s].account], who));
+  }
+
+  // The state after each operation, or why it is refused; shared by the operations and Replay.
+  struct Next {
+    CertStatus status;
+    std::string account;   // new holder
+    std::string consumer;  // new consumer
+  };
+  std::string_view IssueAccount(uint32_t s) const {
+    return names[issuances[slots[s].issuance].account];
+  }
+  Result<Next> CheckTransfer(const WhRange& r, uint32_t s, std::string_view from,
+                             std::string_view to) const {
+    const Slot& x = slots[s];
+    if (!Usable(x.status)) return WrongStatus(r, s, "transfer");
+    if (names[x.account] != from) return WrongHolder(r, s, from);
+    return Next{IssueAccount(s) == to ? CertStatus::kActive : CertStatus::kTransferred,
+                std::string(to), names[x.consumer]};
+  }
+  Result<Next> CheckAllocate(const WhRange& r, uint32_t s, std::string_view account,
+                             std::string_view consumer) const {
+    const Slot& x = slots[s];
+    if (!Usable(x.status)) return WrongStatus(r, s, "allocate");
+    if (names[x.account] != account) return WrongHolder(r, s, account);
+    return Next{CertStatus::kAllocated, names[x.account], std::string(consumer)};
+  }
+  Result<Next> CheckClaim(const WhRange& r, uint32_t s, std::string_view consumer) const {
+    const Slot& x = slots[s];
+    if (x.status == CertStatus::kAllocated) {
+      if (names[x.consumer] != consumer) {
+        return FailedPreconditionError(
+            fmt::format("{} is allocated to {}, not {} / 该区间已分配给其他企业", RangeText(r),
+                        names[x.consumer], consumer));
+      }
+    } else if (Usable(x.status)) {
+      if (names[x.account] != consumer) return WrongHolder(r, s, consumer);
+    } else {
+      return WrongStatus(r, s, "claim");
+    }
+    return Next{CertStatus::kClaimed, names[x.account], std::string(consumer)};
+  }
+  Result<Next> CheckCancel(const WhRange& r, uint32_t s) const {
+    const Slot& x = slots[s];
+    if (x.status != CertStatus::kAllocated) return WrongStatus(r, s, "cancel the allocation of");
+    return Next{
+        IssueAccount(s) == names[x.account] ? CertStatus::kActive : CertStatus::kTransferred,
+        names[x.account], std::string()};
+  }
+  Result<Next> CheckExpire(const WhRange& r, uint32_t s) const {
+    const Slot& x = slots[s];
+    if (!Usable(x.status) && x.status != CertStatus::kAllocated) return WrongStatus(r, s, "expire");
+    return Next{CertStatus::kExpired, names[x.account], names[x.consumer]};
+  }
+  Result<Next> CheckWithdraw(const WhRange& r, uint32_t s) const {
+    const Slot& x = slots[s];
+    if (x.status == CertStatus::kClaimed || x.status == CertStatus::kWithdrawn) {
+      return WrongStatus(r, s, "withdraw");
+    }
+    return Next{CertStatus::kWithdrawn, names[x.account], names[x.consumer]};
+  }
+
+  // Appends the record of `kind` for [r) of slot s, then moves it to `next`.
+  Result<CertBundle> Commit(LedgerKind kind, const CertAction& act, uint32_t s, const WhRange& r,
+                            const Next& next, LedgerFields extra) {
+    const uint32_t account = Intern(next.account);
+    const uint32_t consumer = Intern(next.consumer);
+    ZP_ASSIGN_OR_RETURN(int64_t seq, Append(kind, act, s, r, std::move(extra)));
+    const uint32_t m = Isolate(s, r.from_wh, r.to_wh);
+    Apply(m, next.status, account, consumer, seq);
+    return ToBundle(m);
+  }
+
+  Result<uint32_t> AddIssuance(const IssueRequest& req, int64_t seq) {
+    auto dit = devices.find(req.device);
+    if (dit != devices.end() && dit->second.hours.count(req.production_hour_s) != 0) {
+      return AlreadyExistsError(fmt::format(
+          "device {} hour {} already issued (issuance {}) / 该设备该小时已签发", req.device,
+          req.production_hour_s, dit->second.hours.at(req.production_hour_s) + 1));
+    }
+    if (dit == devices.end()) dit = devices.emplace(req.device, Device{}).first;
+    Device& d = dit->second;
+    Issuance i;
+    i.device = Intern(req.device);
+    i.technology = Intern(req.technology);
+    i.location = Intern(req.location);
+    i.issuer = Intern(req.issuer);
+    i.account = Intern(req.account);
+    i.production_hour_s = req.production_hour_s;
+    i.from_wh = d.next_wh;
+    i.to_wh = d.next_wh + req.wh;
+    const auto index = static_cast<uint32_t>(issuances.size());
+    issuances.push_back(i);
+    Slot x;
+    x.from_wh = i.from_wh;
+    x.to_wh = i.to_wh;
+    x.ledger_seq = seq;
+    x.issuance = index;
+    x.account = i.account;
+    const uint32_t s = NewSlot(x);
+    issuances[index].head = s;
+    d.next_wh = i.to_wh;
+    d.issuances.push_back(index);
+    d.hours.emplace(req.production_hour_s, index);
+    wh_by_status[static_cast<int>(CertStatus::kActive)] += req.wh;
+    issued_wh += req.wh;
+    return index;
+  }
+};
+
+CertificateBook::CertificateBook(Ledger& ledger) : impl_(std::make_unique<Impl>(ledger)) {}
+CertificateBook::~CertificateBook() = default;
+
+namespace {
+
+Status CheckIssueRequest(const IssueRequest& req) {
   for (auto [name, value] : {std::pair<std::string_view, std::string_view>{"device", req.device},
                              {"technology", req.technology},
                              {"location", req.location},
@@ -495,7 +1090,8 @@ Result<CertBundle> CertificateBook::Issue(const IssueRequest& req, const CertAct
     if (value.empty()) return InvalidArgumentError(fmt::format("issuance needs a {}", name));
     ZP_RETURN_IF_ERROR(CheckString(name, value));
   }
-  if (req.production_hour_s < 0 || req.production_hour_s % 3600 != 0) {
+  if (req.production_hour_s < 0 || req.production_hour_s > kMaxHourS ||
+      req.production_hour_s % 3600 != 0) {
     return InvalidArgumentError(
         fmt::format("production hour {} is not the UTC start of an hour / 生产时段须为整点",
                     req.production_hour_s));
@@ -505,60 +1101,39 @@ Result<CertBundle> CertificateBook::Issue(const IssueRequest& req, const CertAct
         fmt::format("issued energy must be 1..{} whole Wh, got {} / 签发电量须为正整数 Wh",
                     kMaxIssueWh, req.wh));
   }
-  std::lock_guard lock(mu_);
-  auto dit = devices_.find(req.device);
-  if (dit != devices_.end() && dit->second.hours.count(req.production_hour_s) != 0) {
-    return AlreadyExistsError(fmt::format(
-        "device {} hour {} already issued (issuance {}) / 该设备该小时已签发", req.device,
-        req.production_hour_s, dit->second.hours.at(req.production_hour_s)));
-  }
-  CertBundle b;
-  b.issuance_id = next_issuance_id_;
-  b.device = req.device;
-  b.technology = req.technology;
-  b.location = req.location;
-  b.issuer = req.issuer;
-  b.production_hour_s = req.production_hour_s;
-  b.from_wh = dit == devices_.end() ? 0 : dit->second.next_wh;
-  b.to_wh = b.from_wh + req.wh;
-  b.status = CertStatus::kActive;
-  b.account = req.account;
-  const WhRange r{b.device, b.from_wh, b.to_wh};
-  ZP_RETURN_IF_ERROR(AppendLocked(LedgerKind::kIssuance, act, b, r,
-                                  {{"issuer", b.issuer},
-                                   {"account", b.account},
-                                   {"status", std::string(CertStatusName(b.status))}}));
-  ++next_issuance_id_;
-  Device& d = devices_[req.device];
-  d.next_wh = b.to_wh;
-  d.hours.emplace(b.production_hour_s, b.issuance_id);
-  d.issue_accounts.emplace(b.issuance_id, b.account);
-  d.bundles.emplace(b.from_wh, b);
-  return b;
-}
-
-namespace {
-
-bool Usable(CertStatus s) { return s == CertStatus::kActive || s == CertStatus::kTransferred; }
-
-Status WrongStatus(const WhRange& r, const CertBundle& b, std::string_view op) {
-  if (op == "allocate" &&
-      (b.status == CertStatus::kAllocated || b.status == CertStatus::kClaimed)) {
-    return FailedPreconditionError(fmt::format(
-        "double allocation refused: {} is already {} to {} / 重复分配被拒绝: 该区间已{}",
-        RangeText(r), CertStatusName(b.status), b.consumer, CertStatusNameZh(b.status)));
-  }
-  return FailedPreconditionError(fmt::format("cannot {} {}: it is {} / 无法操作: 该区间状态为{}",
-                                             op, RangeText(r), CertStatusName(b.status),
-                                             CertStatusNameZh(b.status)));
-}
-
-Status WrongHolder(const WhRange& r, const CertBundle& b, std::string_view who) {
-  return FailedPreconditionError(fmt::format(
-      "{} is held by account {}, not {} / 该区间不属于此账户", RangeText(r), b.account, who));
+  return Status::OK();
 }
 
 }  // namespace
+
+Result<CertBundle> CertificateBook::Issue(const IssueRequest& req, const CertAction& act) {
+  ZP_RETURN_IF_ERROR(CheckIssueRequest(req));
+  Impl& m = *impl_;
+  std::lock_guard lock(m.mu);
+  auto dit = m.devices.find(req.device);
+  if (dit != m.devices.end() && dit->second.hours.count(req.production_hour_s) != 0) {
+    return AlreadyExistsError(fmt::format(
+        "device {} hour {} already issued (issuance {}) / 该设备该小时已签发", req.device,
+        req.production_hour_s, dit->second.hours.at(req.production_hour_s) + 1));
+  }
+  const int64_t from_wh = dit == m.devices.end() ? 0 : dit->second.next_wh;
+  LedgerFields f{{"issuance_id", static_cast<int64_t>(m.issuances.size()) + 1},
+                 {"device", req.device},
+                 {"technology", req.technology},
+                 {"location", req.location},
+                 {"production_hour_s", req.production_hour_s},
+                 {"from_wh", from_wh},
+                 {"to_wh", from_wh + req.wh},
+                 {"wh", req.wh},
+                 {"issuer", req.issuer},
+                 {"account", req.account},
+                 {"status", std::string(CertStatusName(CertStatus::kActive))}};
+  if (!act.reference.empty()) f.emplace("reference", act.reference);
+  ZP_ASSIGN_OR_RETURN(LedgerRecord rec,
+                      m.ledger.Append(LedgerKind::kIssuance, act.actor, act.time_s, std::move(f)));
+  ZP_ASSIGN_OR_RETURN(uint32_t index, m.AddIssuance(req, rec.seq));
+  return m.ToBundle(m.issuances[index].head);
+}
 
 Result<CertBundle> CertificateBook::Transfer(const WhRange& r, std::string_view from_account,
                                              std::string_view to_account, const CertAction& act) {
@@ -566,143 +1141,373 @@ Result<CertBundle> CertificateBook::Transfer(const WhRange& r, std::string_view 
     return InvalidArgumentError("transfer needs a different, non-empty target account");
   }
   ZP_RETURN_IF_ERROR(CheckString("to_account", to_account));
-  std::lock_guard lock(mu_);
-  ZP_ASSIGN_OR_RETURN(CertBundle * b, FindLocked(r));
-  if (!Usable(b->status)) return WrongStatus(r, *b, "transfer");
-  if (b->account != from_account) return WrongHolder(r, *b, from_account);
-  const bool back_home =
-      devices_.find(r.device)->second.issue_accounts.at(b->issuance_id) == to_account;
-  const CertStatus next = back_home ? CertStatus::kActive : CertStatus::kTransferred;
-  ZP_RETURN_IF_ERROR(AppendLocked(LedgerKind::kTransfer, act, *b, r,
-                                  {{"from_account", std::string(from_account)},
-                                   {"to_account", std::string(to_account)},
-                                   {"status", std::string(CertStatusName(next))}}));
-  CertBundle& m = IsolateLocked(r);
-  m.account = std::string(to_account);
-  m.status = next;
-  return m;
+  Impl& m = *impl_;
+  std::lock_guard lock(m.mu);
+  ZP_ASSIGN_OR_RETURN(uint32_t s, m.Find(r));
+  ZP_ASSIGN_OR_RETURN(Impl::Next next, m.CheckTransfer(r, s, from_account, to_account));
+  return m.Commit(LedgerKind::kTransfer, act, s, r, next,
+                  {{"from_account", std::string(from_account)},
+                   {"to_account", std::string(to_account)},
+                   {"status", std::string(CertStatusName(next.status))}});
 }
 
 Result<CertBundle> CertificateBook::Allocate(const WhRange& r, std::string_view account,
                                              std::string_view consumer, const CertAction& act) {
   if (consumer.empty()) return InvalidArgumentError("allocation needs a consumer enterprise");
   ZP_RETURN_IF_ERROR(CheckString("consumer", consumer));
-  std::lock_guard lock(mu_);
-  ZP_ASSIGN_OR_RETURN(CertBundle * b, FindLocked(r));
-  if (!Usable(b->status)) return WrongStatus(r, *b, "allocate");
-  if (b->account != account) return WrongHolder(r, *b, account);
-  ZP_RETURN_IF_ERROR(
-      AppendLocked(LedgerKind::kAllocation, act, *b, r,
-                   {{"account", b->account},
-                    {"consumer", std::string(consumer)},
-                    {"status", std::string(CertStatusName(CertStatus::kAllocated))}}));
-  CertBundle& m = IsolateLocked(r);
-  m.status = CertStatus::kAllocated;
-  m.consumer = std::string(consumer);
-  return m;
+  Impl& m = *impl_;
+  std::lock_guard lock(m.mu);
+  ZP_ASSIGN_OR_RETURN(uint32_t s, m.Find(r));
+  ZP_ASSIGN_OR_RETURN(Impl::Next next, m.CheckAllocate(r, s, account, consumer));
+  return m.Commit(LedgerKind::kAllocation, act, s, r, next,
+                  {{"account", next.account},
+                   {"consumer", std::string(consumer)},
+                   {"status", std::string(CertStatusName(next.status))}});
 }
 
 Result<CertBundle> CertificateBook::Claim(const WhRange& r, std::string_view consumer,
                                           const CertAction& act) {
+  return Claim(r, consumer, act, {});
+}
+
+Result<CertBundle> CertificateBook::Claim(const WhRange& r, std::string_view consumer,
+                                          const CertAction& act, LedgerFields extra) {
   if (consumer.empty()) return InvalidArgumentError("claim needs a consumer enterprise");
-  std::lock_guard lock(mu_);
-  ZP_ASSIGN_OR_RETURN(CertBundle * b, FindLocked(r));
-  if (b->status == CertStatus::kAllocated) {
-    if (b->consumer != consumer) {
-      return FailedPreconditionError(
-          fmt::format("{} is allocated to {}, not {} / 该区间已分配给其他企业", RangeText(r),
-                      b->consumer, consumer));
+  ZP_RETURN_IF_ERROR(CheckString("consumer", consumer));
+  static constexpr std::string_view kOwn[] = {
+      "account",           "consumer",  "device", "from_wh",    "issuance_id", "location",
+      "production_hour_s", "reference", "status", "technology", "to_wh",       "wh"};
+  for (const auto& [key, value] : extra) {
+    if (std::find(std::begin(kOwn), std::end(kOwn), key) != std::end(kOwn)) {
+      return InvalidArgumentError(
+          fmt::format("claim field '{}' is written by the certificate book itself", key));
     }
-  } else if (Usable(b->status)) {
-    if (b->account != consumer) return WrongHolder(r, *b, consumer);
-  } else {
-    return WrongStatus(r, *b, "claim");
   }
-  ZP_RETURN_IF_ERROR(AppendLocked(LedgerKind::kClaim, act, *b, r,
-                                  {{"account", b->account},
-                                   {"consumer", std::string(consumer)},
-                                   {"status", std::string(CertStatusName(CertStatus::kClaimed))}}));
-  CertBundle& m = IsolateLocked(r);
-  m.status = CertStatus::kClaimed;
-  m.consumer = std::string(consumer);
-  return m;
+  Impl& m = *impl_;
+  std::lock_guard lock(m.mu);
+  ZP_ASSIGN_OR_RETURN(uint32_t s, m.Find(r));
+  ZP_ASSIGN_OR_RETURN(Impl::Next next, m.CheckClaim(r, s, consumer));
+  extra.emplace("account", next.account);
+  extra.emplace("consumer", std::string(consumer));
+  extra.emplace("status", std::string(CertStatusName(next.status)));
+  return m.Commit(LedgerKind::kClaim, act, s, r, next, std::move(extra));
 }
 
 Result<CertBundle> CertificateBook::CancelAllocation(const WhRange& r, const CertAction& act) {
-  std::lock_guard lock(mu_);
-  ZP_ASSIGN_OR_RETURN(CertBundle * b, FindLocked(r));
-  if (b->status != CertStatus::kAllocated) return WrongStatus(r, *b, "cancel the allocation of");
-  const bool home = devices_.find(r.device)->second.issue_accounts.at(b->issuance_id) == b->account;
-  const CertStatus next = home ? CertStatus::kActive : CertStatus::kTransferred;
-  ZP_RETURN_IF_ERROR(AppendLocked(LedgerKind::kCancellation, act, *b, r,
-                                  {{"account", b->account},
-                                   {"consumer", b->consumer},
-                                   {"status", std::string(CertStatusName(next))}}));
-  CertBundle& m = IsolateLocked(r);
-  m.status = next;
-  m.consumer.clear();
-  return m;
+  Impl& m = *impl_;
+  std::lock_guard lock(m.mu);
+  ZP_ASSIGN_OR_RETURN(uint32_t s, m.Find(r));
+  ZP_ASSIGN_OR_RETURN(Impl::Next next, m.CheckCancel(r, s));
+  return m.Commit(LedgerKind::kCancellation, act, s, r, next,
+                  {{"account", next.account},
+                   {"consumer", m.names[m.slots[s].consumer]},
+                   {"status", std::string(CertStatusName(next.status))}});
 }
 
 Result<int64_t> CertificateBook::ExpireBefore(int64_t cutoff_hour_s, const CertAction& act) {
-  std::lock_guard lock(mu_);
-  int64_t expired = 0;
-  for (auto& [name, d] : devices_) {
-    for (auto& [from, b] : d.bundles) {
-      if (b.production_hour_s >= cutoff_hour_s) continue;
-      if (!Usable(b.status) && b.status != CertStatus::kAllocated) continue;
-      const WhRange r{b.device, b.from_wh, b.to_wh};
-      ZP_RETURN_IF_ERROR(
-          AppendLocked(LedgerKind::kExpiry, act, b, r,
-                       {{"account", b.account},
-                        {"status_before", std::string(CertStatusName(b.status))},
-                        {"status", std::string(CertStatusName(CertStatus::kExpired))}}));
-      b.status = CertStatus::kExpired;
-      expired += r.wh();
+  Impl& m = *impl_;
+  std::lock_guard lock(m.mu);
+  // Whole bundles in (device, Wh) order; their status changes, nothing splits.
+  std::vector<uint32_t> due;
+  for (const auto& [name, d] : m.devices) {
+    for (uint32_t i : d.issuances) {
+      if (m.issuances[i].production_hour_s >= cutoff_hour_s) continue;
+      for (uint32_t s = m.issuances[i].head; s != kNoSlot; s = m.slots[s].next) {
+        const CertStatus st = m.slots[s].status;
+        if (Usable(st) || st == CertStatus::kAllocated) due.push_back(s);
+      }
     }
+  }
+  int64_t expired = 0;
+  for (uint32_t s : due) {
+    const Impl::Slot& x = m.slots[s];
+    const WhRange r{m.names[m.issuances[x.issuance].device], x.from_wh, x.to_wh};
+    ZP_ASSIGN_OR_RETURN(Impl::Next next, m.CheckExpire(r, s));
+    ZP_RETURN_IF_ERROR(m.Commit(LedgerKind::kExpiry, act, s, r, next,
+                                {{"account", next.account},
+                                 {"status_before", std::string(CertStatusName(x.status))},
+                                 {"status", std::string(CertStatusName(next.status))}})
+                           .status());
+    expired += r.wh();
   }
   return expired;
 }
 
 Result<CertBundle> CertificateBook::Withdraw(const WhRange& r, const CertAction& act) {
-  std::lock_guard lock(mu_);
-  ZP_ASSIGN_OR_RETURN(CertBundle * b, FindLocked(r));
-  if (b->status == CertStatus::kClaimed || b->status == CertStatus::kWithdrawn) {
-    return WrongStatus(r, *b, "withdraw");
+  Impl& m = *impl_;
+  std::lock_guard lock(m.mu);
+  ZP_ASSIGN_OR_RETURN(uint32_t s, m.Find(r));
+  ZP_ASSIGN_OR_RETURN(Impl::Next next, m.CheckWithdraw(r, s));
+  return m.Commit(LedgerKind::kWithdrawal, act, s, r, next,
+                  {{"account", next.account},
+                   {"status_before", std::string(CertStatusName(m.slots[s].status))},
+                   {"status", std::string(CertStatusName(next.status))}});
+}
+
+namespace {
+
+const LedgerValue* FieldOf(const LedgerRecord& r, std::string_view key) {
+  auto it = r.fields.find(key);
+  return it == r.fields.end() ? nullptr : &it->second;
+}
+
+Result<int64_t> IntField(const LedgerRecord& r, std::string_view key) {
+  const LedgerValue* v = FieldOf(r, key);
+  if (v == nullptr || !std::holds_alternative<int64_t>(*v)) {
+    return Unreplayable(r, fmt::format("integer field '{}' missing", key));
   }
-  ZP_RETURN_IF_ERROR(
-      AppendLocked(LedgerKind::kWithdrawal, act, *b, r,
-                   {{"account", b->account},
-                    {"status_before", std::string(CertStatusName(b->status))},
-                    {"status", std::string(CertStatusName(CertStatus::kWithdrawn))}}));
-  CertBundle& m = IsolateLocked(r);
-  m.status = CertStatus::kWithdrawn;
-  return m;
+  return std::get<int64_t>(*v);
+}
+
+Result<std::string_view> StringField(const LedgerRecord& r, std::string_view key) {
+  const LedgerValue* v = FieldOf(r, key);
+  if (v == nullptr || !std::holds_alternative<std::string>(*v)) {
+    return Unreplayable(r, fmt::format("string field '{}' missing", key));
+  }
+  return std::string_view(std::get<std::string>(*v));
+}
+
+}  // namespace
+
+Status CertificateBook::Replay(const LedgerRecord& r) {
+  Impl& m = *impl_;
+  std::lock_guard lock(m.mu);
+  ZP_ASSIGN_OR_RETURN(int64_t issuance_id, IntField(r, "issuance_id"));
+  ZP_ASSIGN_OR_RETURN(std::string_view device, StringField(r, "device"));
+  ZP_ASSIGN_OR_RETURN(int64_t from_wh, IntField(r, "from_wh"));
+  ZP_ASSIGN_OR_RETURN(int64_t to_wh, IntField(r, "to_wh"));
+  ZP_ASSIGN_OR_RETURN(int64_t hour_s, IntField(r, "production_hour_s"));
+  ZP_ASSIGN_OR_RETURN(std::string_view status_name, StringField(r, "status"));
+  const WhRange range{std::string(device), from_wh, to_wh};
+
+  if (r.kind == LedgerKind::kIssuance) {
+    IssueRequest req;
+    req.device = range.device;
+    ZP_ASSIGN_OR_RETURN(std::string_view technology, StringField(r, "technology"));
+    ZP_ASSIGN_OR_RETURN(std::string_view location, StringField(r, "location"));
+    ZP_ASSIGN_OR_RETURN(std::string_view issuer, StringField(r, "issuer"));
+    ZP_ASSIGN_OR_RETURN(std::string_view account, StringField(r, "account"));
+    req.technology = technology;
+    req.location = location;
+    req.issuer = issuer;
+    req.account = account;
+    req.production_hour_s = hour_s;
+    req.wh = to_wh - from_wh;
+    if (Status s = CheckIssueRequest(req); !s.ok()) return Unreplayable(r, s.message());
+    if (issuance_id != static_cast<int64_t>(m.issuances.size()) + 1) {
+      return Unreplayable(
+          r, fmt::format("issuance {} where {} is next", issuance_id, m.issuances.size() + 1));
+    }
+    auto dit = m.devices.find(device);
+    const int64_t next_wh = dit == m.devices.end() ? 0 : dit->second.next_wh;
+    if (from_wh != next_wh) {
+      return Unreplayable(r, fmt::format("issues from Wh {} where {} is next", from_wh, next_wh));
+    }
+    if (status_name != CertStatusName(CertStatus::kActive)) {
+      return Unreplayable(r, "issued with a status other than active");
+    }
+    auto added = m.AddIssuance(req, r.seq);
+    if (!added.ok()) return Unreplayable(r, added.status().message());
+    return Status::OK();
+  }
+
+  auto found = m.Find(range);
+  if (!found.ok()) return Unreplayable(r, found.status().message());
+  const uint32_t s = *found;
+  if (static_cast<int64_t>(m.slots[s].issuance) + 1 != issuance_id ||
+      m.issuances[m.slots[s].issuance].production_hour_s != hour_s) {
+    return Unreplayable(r, "issuance or production hour differ from the issued range");
+  }
+  Result<Impl::Next> next = InternalError("unreachable");
+  switch (r.kind) {
+    case LedgerKind::kTransfer: {
+      ZP_ASSIGN_OR_RETURN(std::string_view from, StringField(r, "from_account"));
+      ZP_ASSIGN_OR_RETURN(std::string_view to, StringField(r, "to_account"));
+      next = m.CheckTransfer(range, s, from, to);
+      break;
+    }
+    case LedgerKind::kAllocation: {
+      ZP_ASSIGN_OR_RETURN(std::string_view account, StringField(r, "account"));
+      ZP_ASSIGN_OR_RETURN(std::string_view consumer, StringField(r, "consumer"));
+      next = m.CheckAllocate(range, s, account, consumer);
+      break;
+    }
+    case LedgerKind::kClaim: {
+      ZP_ASSIGN_OR_RETURN(std::string_view consumer, StringField(r, "consumer"));
+      next = m.CheckClaim(range, s, consumer);
+      break;
+    }
+    case LedgerKind::kCancellation:
+      next = m.CheckCancel(range, s);
+      break;
+    case LedgerKind::kExpiry:
+      next = m.CheckExpire(range, s);
+      break;
+    case LedgerKind::kWithdrawal:
+      next = m.CheckWithdraw(range, s);
+      break;
+    case LedgerKind::kIssuance:
+      break;
+  }
+  if (!next.ok()) return Unreplayable(r, next.status().message());
+  if (CertStatusName(next->status) != status_name) {
+    return Unreplayable(r, fmt::format("records status {} where the book gives {}", status_name,
+                                       CertStatusName(next->status)));
+  }
+  const uint32_t account = m.Intern(next->account);
+  const uint32_t consumer = m.Intern(next->consumer);
+  const uint32_t mid = m.Isolate(s, from_wh, to_wh);
+  m.Apply(mid, next->status, account, consumer, r.seq);
+  return Status::OK();
 }
 
 std::vector<CertBundle> CertificateBook::Bundles() const {
-  std::lock_guard lock(mu_);
+  const Impl& m = *impl_;
+  std::lock_guard lock(impl_->mu);
   std::vector<CertBundle> out;
-  for (const auto& [name, d] : devices_) {
-    for (const auto& [from, b] : d.bundles) out.push_back(b);
+  out.reserve(m.slots.size());
+  for (const auto& [name, d] : m.devices) {
+    for (uint32_t i : d.issuances) {
+      for (uint32_t s = m.issuances[i].head; s != kNoSlot; s = m.slots[s].next) {
+        out.push_back(m.ToBundle(s));
+      }
+    }
   }
   return out;
 }
 
 std::array<int64_t, kCertStatusCount> CertificateBook::WhByStatus() const {
-  std::lock_guard lock(mu_);
-  std::array<int64_t, kCertStatusCount> out{};
-  for (const auto& [name, d] : devices_) {
-    for (const auto& [from, b] : d.bundles) out[static_cast<int>(b.status)] += b.to_wh - b.from_wh;
-  }
-  return out;
+  std::lock_guard lock(impl_->mu);
+  return impl_->wh_by_status;
 }
 
 int64_t CertificateBook::IssuedWh() const {
-  std::lock_guard lock(mu_);
-  int64_t total = 0;
-  for (const auto& [name, d] : devices_) total += d.next_wh;
-  return total;
+  std::lock_guard lock(impl_->mu);
+  return impl_->issued_wh;
+}
+
+std::optional<WhRange> CertificateBook::IssuedRange(std::string_view device,
+                                                    int64_t production_hour_s) const {
+  const Impl& m = *impl_;
+  std::lock_guard lock(impl_->mu);
+  auto dit = m.devices.find(device);
+  if (dit == m.devices.end()) return std::nullopt;
+  auto it = dit->second.hours.find(production_hour_s);
+  if (it == dit->second.hours.end()) return std::nullopt;
+  const Impl::Issuance& i = m.issuances[it->second];
+  return WhRange{std::string(device), i.from_wh, i.to_wh};
+}
+
+CertPage CertificateBook::Query(const CertQuery& q) const {
+  Impl& m = *impl_;
+  std::lock_guard lock(m.mu);
+  CertPage page;
+  const int64_t from_s = std::max<int64_t>(q.from_hour_s, 0);
+  const int64_t to_s = std::min(q.to_hour_s, kMaxHourS + 3600);
+  if (from_s >= to_s) return page;
+  const uint64_t lo = static_cast<uint64_t>((from_s + 3599) / 3600) << 32;
+  const uint64_t hi = static_cast<uint64_t>((to_s + 3599) / 3600) << 32;
+
+  // Wanted parties and device as interned ids; a name never interned matches nothing.
+  std::vector<uint32_t> parties;
+  for (const std::string& p : q.parties) {
+    if (auto id = m.FindName(p)) parties.push_back(*id);
+  }
+  std::sort(parties.begin(), parties.end());
+  parties.erase(std::unique(parties.begin(), parties.end()), parties.end());
+  if (!q.parties.empty() && parties.empty()) return page;
+  std::optional<uint32_t> device;
+  const Impl::Device* dev = nullptr;
+  if (!q.device.empty()) {
+    auto dit = m.devices.find(q.device);
+    if (dit == m.devices.end()) return page;
+    dev = &dit->second;
+    device = m.FindName(q.device);
+  }
+
+  // Candidates: (hour, slot) ascending, from the narrowest source.
+  std::vector<uint64_t> candidates;
+  auto take_range = [&](Impl::Index& index) {
+    index.Sort();
+    auto b = std::lower_bound(index.entries.begin(), index.entries.end(), lo);
+    auto e = std::lower_bound(b, index.entries.end(), hi);
+    candidates.insert(candidates.end(), b, e);
+  };
+  if (dev != nullptr) {
+    for (uint32_t i : dev->issuances) {
+      const Impl::Issuance& is = m.issuances[i];
+      if (is.production_hour_s < from_s || is.production_hour_s >= to_s) continue;
+      for (uint32_t s = is.head; s != kNoSlot; s = m.slots[s].next) {
+        candidates.push_back((static_cast<uint64_t>(is.production_hour_s / 3600) << 32) | s);
+      }
+    }
+    std::sort(candidates.begin(), candidates.end());
+  } else if (!parties.empty()) {
+    for (uint32_t p : parties) {
+      auto it = m.by_party.find(p);
+      if (it != m.by_party.end()) take_range(it->second);
+    }
+    if (parties.size() > 1) {
+      std::sort(candidates.begin(), candidates.end());
+      candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+    }
+  } else {
+    take_range(m.all);
+  }
+
+  auto party_ok = [&](const Impl::Slot& x) {
+    if (parties.empty()) return true;
+    return std::binary_search(parties.begin(), parties.end(), x.account) ||
+           (x.consumer != 0 && std::binary_search(parties.begin(), parties.end(), x.consumer));
+  };
+  // Order inside an hour: device name, then Wh.
+  std::unordered_map<uint32_t, uint32_t> device_rank;
+  {
+    uint32_t rank = 0;
+    for (const auto& [name, d] : m.devices) {
+      if (!d.issuances.empty()) device_rank[m.issuances[d.issuances.front()].device] = rank++;
+    }
+  }
+  const int64_t page_begin = std::max<int64_t>(q.offset, 0);
+  const int64_t page_end = q.limit <= 0 ? page_begin : page_begin + q.limit;
+  std::vector<uint32_t> hour_matches;
+  auto flush_hour = [&]() {
+    const auto n = static_cast<int64_t>(hour_matches.size());
+    const int64_t first = page.total;
+    page.total += n;
+    if (n == 0) return;
+    if (first + n > page_begin && first < page_end) {
+      std::sort(hour_matches.begin(), hour_matches.end(), [&](uint32_t a, uint32_t b) {
+        const uint32_t da = device_rank[m.issuances[m.slots[a].issuance].device];
+        const uint32_t db = device_rank[m.issuances[m.slots[b].issuance].device];
+        if (da != db) return da < db;
+        return m.slots[a].from_wh < m.slots[b].from_wh;
+      });
+      for (int64_t k = std::max<int64_t>(0, page_begin - first); k < n && first + k < page_end;
+           ++k) {
+        page.bundles.push_back(m.ToBundle(hour_matches[k]));
+      }
+    }
+    hour_matches.clear();
+  };
+  uint64_t current_hour = UINT64_MAX;
+  for (uint64_t e : candidates) {
+    const auto s = static_cast<uint32_t>(e & 0xFFFFFFFFu);
+    const Impl::Slot& x = m.slots[s];
+    if (!party_ok(x)) continue;
+    if (device && m.issuances[x.issuance].device != *device) continue;
+    const int64_t wh = x.to_wh - x.from_wh;
+    page.wh_by_status[static_cast<int>(x.status)] += wh;
+    if (q.status && x.status != *q.status) continue;
+    if ((e >> 32) != current_hour) {
+      flush_hour();
+      current_hour = e >> 32;
+    }
+    hour_matches.push_back(s);
+    page.total_wh += wh;
+  }
+  flush_hour();
+  return page;
 }
 
 }  // namespace zp::green

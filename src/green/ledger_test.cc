@@ -611,5 +611,276 @@ TEST(CertificateBookTest, ConcurrentRandomAllocationsNeverExceedIssued) {
   }
 }
 
+// Every operation, then a fresh book fed the ledger's records: the same bundles (ledger seqs
+// included), totals and answers; the rebuilt book continues the same chain.
+TEST(CertificateBookTest, ReplayRebuildsTheBook) {
+  Ledger ledger;
+  CertificateBook book(ledger);
+  ASSERT_TRUE(book.Issue(Req("pv-1", kHour, 1000), Act()).ok());
+  ASSERT_TRUE(book.Issue(Req("wind-1", kHour, 400), Act()).ok());
+  ASSERT_TRUE(book.Transfer({"pv-1", 200, 700}, "producer", "trader", Act()).ok());
+  ASSERT_TRUE(book.Allocate({"pv-1", 200, 500}, "trader", "ent-a", Act()).ok());
+  ASSERT_TRUE(
+      book.Claim({"pv-1", 200, 300}, "ent-a", Act(), {{"consumption_wh", int64_t{9}}}).ok());
+  ASSERT_TRUE(book.CancelAllocation({"pv-1", 300, 500}, Act()).ok());
+  ASSERT_TRUE(book.Claim({"pv-1", 500, 600}, "trader", Act()).ok());
+  ASSERT_TRUE(book.Transfer({"pv-1", 600, 700}, "trader", "producer", Act()).ok());
+  ASSERT_TRUE(book.Withdraw({"pv-1", 0, 100}, Act()).ok());
+  ASSERT_TRUE(book.Issue(Req("pv-1", kHour + 3600, 50), Act()).ok());
+  ASSERT_TRUE(book.Allocate({"wind-1", 0, 100}, "producer", "ent-b", Act()).ok());
+  ASSERT_TRUE(book.ExpireBefore(kHour + 3600, Act()).ok());
+  ASSERT_TRUE(book.Allocate({"pv-1", 1000, 1050}, "producer", "ent-a", Act()).ok());
+
+  const auto records = ledger.records();
+  Ledger ledger2;
+  CertificateBook again(ledger2);
+  for (const LedgerRecord& r : records) {
+    Status s = again.Replay(r);
+    ASSERT_TRUE(s.ok()) << r.seq << ": " << s.ToString();
+  }
+  const auto bundles = book.Bundles();
+  EXPECT_EQ(again.Bundles(), bundles);
+  EXPECT_EQ(again.WhByStatus(), book.WhByStatus());
+  EXPECT_EQ(again.IssuedWh(), book.IssuedWh());
+  // ledger_seq is the record that last changed the range.
+  for (const CertBundle& b : bundles) {
+    ASSERT_GE(b.ledger_seq, 1);
+    const LedgerRecord& r = records[b.ledger_seq - 1];
+    EXPECT_EQ(std::get<std::string>(r.fields.at("device")), b.device);
+    EXPECT_LE(std::get<int64_t>(r.fields.at("from_wh")), b.from_wh);
+    EXPECT_GE(std::get<int64_t>(r.fields.at("to_wh")), b.to_wh);
+    EXPECT_EQ(std::get<std::string>(r.fields.at("status")), CertStatusName(b.status));
+  }
+  CertQuery q;
+  q.limit = 1000;
+  EXPECT_EQ(again.Query(q).bundles, book.Query(q).bundles);
+  EXPECT_EQ(again.IssuedRange("pv-1", kHour + 3600)->from_wh, 1000);
+  EXPECT_FALSE(again.IssuedRange("pv-1", kHour + 7200));
+  // A double allocation stays refused after the replay.
+  EXPECT_EQ(again.Allocate({"pv-1", 1000, 1050}, "producer", "ent-b", Act()).status().code(),
+            StatusCode::kFailedPrecondition);
+}
+
+TEST(CertificateBookTest, ReplayRefusesRecordsThatDoNotApply) {
+  Ledger ledger;
+  CertificateBook book(ledger);
+  ASSERT_TRUE(book.Issue(Req("pv-1", kHour, 1000), Act()).ok());
+  ASSERT_TRUE(book.Allocate({"pv-1", 0, 400}, "producer", "ent-a", Act()).ok());
+  ASSERT_TRUE(book.Claim({"pv-1", 0, 400}, "ent-a", Act()).ok());
+  const auto records = ledger.records();
+  {
+    // The issuance is missing: the allocation does not apply.
+    Ledger l;
+    CertificateBook b(l);
+    Status s = b.Replay(records[1]);
+    EXPECT_EQ(s.code(), StatusCode::kDataLoss);
+    EXPECT_NE(s.message().find("ledger seq 2"), std::string::npos) << s.message();
+  }
+  {
+    // Claimed twice.
+    Ledger l;
+    CertificateBook b(l);
+    for (const auto& r : records) ASSERT_TRUE(b.Replay(r).ok());
+    LedgerRecord twice = records[2];
+    twice.seq = 4;
+    EXPECT_EQ(b.Replay(twice).code(), StatusCode::kDataLoss);
+    // An issuance out of Wh order, a record without its fields.
+    LedgerRecord issue = records[0];
+    issue.seq = 5;
+    issue.fields["production_hour_s"] = kHour + 3600;
+    EXPECT_EQ(b.Replay(issue).code(), StatusCode::kDataLoss);  // from_wh 0 where 1000 is next
+    LedgerRecord bare = records[1];
+    bare.fields.erase("from_wh");
+    EXPECT_EQ(b.Replay(bare).code(), StatusCode::kDataLoss);
+    // A status that disagrees with the book's transition.
+    LedgerRecord wrong = records[1];
+    wrong.fields["from_wh"] = int64_t{400};
+    wrong.fields["to_wh"] = int64_t{500};
+    wrong.fields["status"] = std::string("claimed");
+    EXPECT_EQ(b.Replay(wrong).code(), StatusCode::kDataLoss);
+  }
+}
+
+TEST(CertificateBookTest, ClaimFieldsAreRecordedButNotOverridden) {
+  Ledger ledger;
+  CertificateBook book(ledger);
+  ASSERT_TRUE(book.Issue(Req("pv-1", kHour, 1000), Act()).ok());
+  ASSERT_TRUE(book.Allocate({"pv-1", 0, 400}, "producer", "ent-a", Act()).ok());
+  EXPECT_EQ(
+      book.Claim({"pv-1", 0, 400}, "ent-a", Act(), {{"status", std::string("x")}}).status().code(),
+      StatusCode::kInvalidArgument);
+  ASSERT_TRUE(book.Claim({"pv-1", 0, 400}, "ent-a", Act(),
+                         {{"consumption_cert", std::string("CC-ent-a-2024061307")},
+                          {"consumption_wh", int64_t{512}}})
+                  .ok());
+  const LedgerRecord r = ledger.records().back();
+  EXPECT_EQ(r.kind, LedgerKind::kClaim);
+  EXPECT_EQ(std::get<std::string>(r.fields.at("consumption_cert")), "CC-ent-a-2024061307");
+  EXPECT_EQ(std::get<int64_t>(r.fields.at("consumption_wh")), 512);
+  EXPECT_EQ(std::get<std::string>(r.fields.at("consumer")), "ent-a");
+}
+
+// Random operations on several devices, hours and parties; every query equals a brute-force
+// filter of Bundles() in (hour, device, from_wh) order, with its totals and page.
+TEST(CertificateBookTest, QueryEqualsBruteForce) {
+  Ledger ledger;
+  CertificateBook book(ledger);
+  std::mt19937 rng(7);
+  const std::vector<std::string> devices = {"pv-b", "pv-a", "wind-1"};
+  const std::vector<std::string> parties = {"E1", "E2", "E3"};
+  for (int h = 0; h < 12; ++h) {
+    for (const std::string& d : devices) {
+      IssueRequest req = Req(d, kHour + h * 3600, 100 + static_cast<int64_t>(rng() % 900));
+      req.account = d == "wind-1" ? "park" : "E1";
+      ASSERT_TRUE(book.Issue(req, Act()).ok());
+    }
+  }
+  for (int i = 0; i < 400; ++i) {
+    const auto all = book.Bundles();
+    const CertBundle& b = all[rng() % all.size()];
+    if (b.to_wh - b.from_wh < 2) continue;
+    const int64_t from = b.from_wh + static_cast<int64_t>(rng() % (b.to_wh - b.from_wh - 1));
+    const int64_t to = from + 1 + static_cast<int64_t>(rng() % (b.to_wh - from));
+    const WhRange r{b.device, from, to};
+    const std::string& p = parties[rng() % parties.size()];
+    switch (rng() % 4) {
+      case 0:
+        (void)book.Transfer(r, b.account, p, Act());
+        break;
+      case 1:
+        (void)book.Allocate(r, b.account, p, Act());
+        break;
+      case 2:
+        (void)book.Claim(r, b.consumer.empty() ? b.account : b.consumer, Act());
+        break;
+      case 3:
+        (void)book.CancelAllocation(r, Act());
+        break;
+    }
+  }
+  std::vector<CertBundle> all = book.Bundles();
+  std::stable_sort(all.begin(), all.end(), [](const CertBundle& a, const CertBundle& b) {
+    if (a.production_hour_s != b.production_hour_s)
+      return a.production_hour_s < b.production_hour_s;
+    if (a.device != b.device) return a.device < b.device;
+    return a.from_wh < b.from_wh;
+  });
+  for (int i = 0; i < 300; ++i) {
+    CertQuery q;
+    const int np = static_cast<int>(rng() % 3);
+    for (int k = 0; k < np; ++k) q.parties.push_back(parties[rng() % parties.size()]);
+    if (rng() % 4 == 0) q.parties.push_back("park");
+    if (rng() % 3 == 0) q.device = devices[rng() % devices.size()];
+    if (rng() % 3 == 0) q.status = static_cast<CertStatus>(rng() % 4);
+    if (rng() % 2 == 0) q.from_hour_s = kHour + static_cast<int64_t>(rng() % 12) * 3600 - 1800;
+    if (rng() % 2 == 0) q.to_hour_s = kHour + static_cast<int64_t>(rng() % 13) * 3600;
+    q.offset = rng() % 20;
+    q.limit = static_cast<int64_t>(rng() % 30);
+    CertPage want;
+    std::vector<CertBundle> matches;
+    for (const CertBundle& b : all) {
+      const bool party =
+          q.parties.empty() ||
+          std::find(q.parties.begin(), q.parties.end(), b.account) != q.parties.end() ||
+          (!b.consumer.empty() &&
+           std::find(q.parties.begin(), q.parties.end(), b.consumer) != q.parties.end());
+      if (!party || (!q.device.empty() && b.device != q.device)) continue;
+      if (b.production_hour_s < q.from_hour_s || b.production_hour_s >= q.to_hour_s) continue;
+      want.wh_by_status[static_cast<int>(b.status)] += b.to_wh - b.from_wh;
+      if (q.status && b.status != *q.status) continue;
+      matches.push_back(b);
+      want.total_wh += b.to_wh - b.from_wh;
+    }
+    want.total = static_cast<int64_t>(matches.size());
+    for (int64_t k = q.offset; k < want.total && k < q.offset + q.limit; ++k) {
+      want.bundles.push_back(matches[k]);
+    }
+    const CertPage got = book.Query(q);
+    ASSERT_EQ(got.total, want.total)
+        << i << " parties " << q.parties.size() << " device " << q.device << " status "
+        << (q.status ? static_cast<int>(*q.status) : -1) << " from " << q.from_hour_s - kHour
+        << " to " << q.to_hour_s - kHour;
+    ASSERT_EQ(got.total_wh, want.total_wh) << i;
+    ASSERT_EQ(got.wh_by_status, want.wh_by_status) << i;
+    ASSERT_EQ(got.bundles, want.bundles) << i;
+  }
+}
+
+TEST(LedgerTest, FieldsJsonRoundTripsFast) {
+  const LedgerFields f = VectorRecord().fields;
+  auto canonical = CanonicalFields(f);
+  ASSERT_TRUE(canonical.ok());
+  EXPECT_EQ(*canonical, nlohmann::json::parse(*canonical).dump());
+  bool is_canonical = false;
+  auto back = FieldsFromJson(*canonical, &is_canonical);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, f);
+  EXPECT_TRUE(is_canonical);
+  // The hash from the stored fields bytes equals the record's.
+  const LedgerRecord v = VectorRecord();
+  EXPECT_EQ(*ComputeRecordHash(v.seq, v.time_s, v.kind, v.actor, *canonical, v.prev_hash),
+            *ComputeRecordHash(v));
+  // Same values written otherwise are not canonical.
+  for (std::string_view other :
+       {"{\"b\":1, \"a\":2}", "{\"b\":1,\"a\":2}", "{\"a\":\"\\/\"}", "{\"a\":\"\\u0041\"}",
+        "{\"a\":\"\\u000A\"}", "{\"a\":\"\\u000a\"}", "{\"a\":-0}"}) {
+    bool c = true;
+    ASSERT_TRUE(FieldsFromJson(other, &c).ok()) << other;
+    EXPECT_FALSE(c) << other;
+  }
+  bool c = false;
+  ASSERT_TRUE(FieldsFromJson("{\"a\":\"\\u0001\\n\",\"b\":-5}", &c).ok());
+  EXPECT_TRUE(c);
+  // Whitespace and any escapes are read; the values are the same.
+  auto spaced = FieldsFromJson(
+      " { \"a\" : -9223372036854775808 ,\"b\":\"\\u00e9\\ud83d\\ude00\\/\" , \"c\" : 0 } ");
+  ASSERT_TRUE(spaced.ok()) << spaced.status().ToString();
+  EXPECT_EQ(std::get<int64_t>(spaced->at("a")), INT64_MIN);
+  EXPECT_EQ(std::get<std::string>(spaced->at("b")), "\xc3\xa9\xf0\x9f\x98\x80/");
+  EXPECT_EQ(FieldsFromJson("{}")->size(), 0u);
+  for (std::string_view bad :
+       {"", "{", "[]", "{\"a\":1.5}", "{\"a\":1e3}", "{\"a\":true}", "{\"a\":null}", "{\"a\":[1]}",
+        "{\"a\":{}}", "{\"A\":1}", "{\"a\":1,\"a\":2}", "{\"a\":01}", "{\"a\":9223372036854775808}",
+        "{\"a\":\"\\ud800\"}", "{\"a\":\"\xff\"}", "{\"a\":1} x", "{\"a\":\"x\n\"}", "{\"a\" 1}"}) {
+    EXPECT_EQ(FieldsFromJson(bad).status().code(), StatusCode::kInvalidArgument) << bad;
+  }
+  EXPECT_NE(FieldsFromJson("{\"a\":1.5}").status().message().find("floats"), std::string::npos);
+}
+
+TEST(LedgerTest, ResumedLedgerReadsThroughItsReader) {
+  Ledger source;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(source.Append(LedgerKind::kIssuance, "a", i, {{"n", int64_t{i}}}).ok());
+  }
+  const auto stored = source.records();
+  int reads = 0;
+  std::vector<LedgerRecord> sunk;
+  auto ledger = Ledger::Resume(
+      3, stored[2].hash,
+      [&](const LedgerRecord& r, std::string_view fields_json) {
+        EXPECT_EQ(fields_json, *CanonicalFields(r.fields));
+        sunk.push_back(r);
+        return Status::OK();
+      },
+      [&](int64_t from, int64_t limit) -> Result<std::vector<LedgerRecord>> {
+        ++reads;
+        std::vector<LedgerRecord> out;
+        for (int64_t s = from; s <= 3 && (limit <= 0 || s < from + limit); ++s) {
+          out.push_back(stored[s - 1]);
+        }
+        return out;
+      });
+  EXPECT_EQ(ledger->size(), 3);
+  auto r = ledger->Append(LedgerKind::kClaim, "b", 9, {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->seq, 4);
+  EXPECT_EQ(r->prev_hash, stored[2].hash);
+  ASSERT_EQ(sunk.size(), 1u);
+  EXPECT_EQ(ledger->head_hash(), r->hash);
+  EXPECT_EQ(ledger->Records(2, 1), std::vector<LedgerRecord>{stored[1]});
+  EXPECT_EQ(ledger->records().size(), 3u);  // through the reader: the store has 3
+  EXPECT_GE(reads, 2);
+}
+
 }  // namespace
 }  // namespace zp::green

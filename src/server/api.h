@@ -9,11 +9,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "http.h"
@@ -22,6 +24,7 @@
 #include "zp/auth/auth.h"
 #include "zp/carbon/service.h"
 #include "zp/engine/engine.h"
+#include "zp/green/service.h"
 
 namespace zp::server {
 
@@ -36,6 +39,13 @@ struct ApiOptions {
 class Api {
  public:
   Api(engine::Engine& engine, ApiOptions options);
+  ~Api();
+  Api(const Api&) = delete;
+  Api& operator=(const Api&) = delete;
+
+  // Opens the green-power service (replaying the ledger) on a thread of its own, so that the
+  // first green request does not wait for it; joined by the destructor.
+  void WarmUpGreen();
 
   const Router& router() const { return router_; }
   Metrics& metrics() { return metrics_; }
@@ -129,6 +139,16 @@ class Api {
   HttpResponse LedgerRecords(const HttpRequest& r);
   // Hourly green-power matching of the registry's supply (api_green.cc).
   HttpResponse GreenMatching(const HttpRequest& r);
+  // Supply registry, settlements, certificates and statements (api_green_certificates.cc).
+  HttpResponse GetGreenSupply(const HttpRequest& r);
+  HttpResponse PutGreenSupply(const HttpRequest& r);
+  HttpResponse SettleGreen(const HttpRequest& r);
+  HttpResponse GreenSettlements(const HttpRequest& r);
+  HttpResponse GreenCertificates(const HttpRequest& r);
+  HttpResponse GreenStatementReport(const HttpRequest& r);
+  // The green-power service: opened on first use (it replays the ledger), then refreshed when
+  // another writer appended to the stored ledger.
+  Result<green::GreenService*> Green();
   // Accounting.
   HttpResponse EnergyReport(const HttpRequest& r);
   HttpResponse CarbonReport(const HttpRequest& r);
@@ -159,6 +179,9 @@ class Api {
   std::array<int64_t, 4> latest_key_ = {INT64_MIN, 0, 0, 0};
   std::optional<int32_t> latest_day_;
   auth::AuthService auth_;
+  std::mutex green_mu_;
+  std::unique_ptr<green::GreenService> green_;
+  std::thread green_warmup_;
   std::mutex examples_mutex_;
   Examples examples_;
   Router router_;

@@ -206,6 +206,14 @@ void Api::ApplyAccessRules(std::vector<Route>* routes) {
       {"GET /api/v1/carbon/core", {Access::kParkRead}},
       // Restricted callers get their enterprises only, without the park block.
       {"GET /api/v1/green/matching", {Access::kRead, PathTarget::kNone, true}},
+      // Green power: the supply registry and the settlements are park-wide; certificates and
+      // statements are scoped (an enterprise user sees bundles it holds or consumes).
+      {"GET /api/v1/green/supply", {Access::kParkRead}},
+      {"PUT /api/v1/green/supply", {Access::kAdmin}},
+      {"POST /api/v1/green/settlements", {Access::kAdmin}},
+      {"GET /api/v1/green/settlements", {Access::kParkRead}},
+      {"GET /api/v1/green/certificates", {Access::kRead, PathTarget::kNone, true}},
+      {"GET /api/v1/green/statements", {Access::kRead, PathTarget::kNone, true}},
       {"GET /api/v1/today", {Access::kParkRead}},
       {"GET /api/v1/accounting/settings", {Access::kRead}},
       {"GET /api/v1/refdata", {Access::kRead}},

@@ -1,8 +1,8 @@
-// GET /api/v1/green/matching: hourly green-power matching (zp/green/allocation.h) of the default
-// supply from the registry over a date range, for the dashboard's green-power page and the
-// statements: per enterprise consumption, matched and residual kWh with the hourly (24/7) and
-// annual shares, the park's totals for park-wide roles, and optionally the hours.
-// 绿电逐时匹配：企业与园区的用电量、匹配绿电、电网购电、逐时与年度匹配率。
+// GET /api/v1/green/matching: hourly green-power matching (zp/green/allocation.h) of the park's
+// supply (the stored registry, else the registry's default) over a date range, for the dashboard's
+// green-power page and the statements: per enterprise consumption, matched and residual kWh with
+// the hourly (24/7) and annual shares, the park's totals for park-wide roles, and optionally the
+// hours. 绿电逐时匹配：企业与园区的用电量、匹配绿电、电网购电、逐时与年度匹配率。
 
 #include <fmt/format.h>
 
@@ -64,7 +64,7 @@ HttpResponse Api::GreenMatching(const HttpRequest& r) {
                       "roles only) / 逐时明细只能查询一家企业或全园区"));
   }
 
-  Result<green::Supply> supply = green::DefaultSupplyFromRegistry(engine_);
+  Result<green::Supply> supply = green::LoadSupply(engine_);
   if (!supply.ok()) return ErrorResponse(supply.status());
   Result<green::SupplyInput> in =
       green::BuildAllocationInput(engine_, *supply, range->from_s, range->to_s);
@@ -135,6 +135,7 @@ HttpResponse Api::GreenMatching(const HttpRequest& r) {
       }
     }
     json rows = json::array();
+    const int64_t now = Now();
     for (int32_t h = 0; h < input.hours; ++h) {
       int64_t consumption = 0, matched = 0, generation = 0;
       const size_t c0 = static_cast<size_t>(h) * consumers;
@@ -155,7 +156,9 @@ HttpResponse Api::GreenMatching(const HttpRequest& r) {
                           {"consumption_kwh", Kwh(consumption)},
                           {"matched_kwh", Kwh(matched)},
                           {"residual_kwh", Kwh(consumption - matched)},
-                          {"generation_kwh", Kwh(generation)}});
+                          {"generation_kwh", Kwh(generation)},
+                          // Hours still in progress (or to come) have partial readings.
+                          {"complete", in->hour_start_s[h] + 3600 <= now}});
     }
     out["hours"] = std::move(rows);
   }

@@ -306,6 +306,50 @@ std::vector<Route> Api::BuildRoutes() {
        Q("hours", "also the hours (one enterprise, or the park when none is named) / 逐时明细",
          "boolean")},
       "", kJson, 200, bind(&Api::GreenMatching)));
+  routes.push_back(route(
+      "GET", "/api/v1/green/supply", "green",
+      "The supply registry: generation assets (PV, wind, geothermal heat, storage) and contracts "
+      "(same site, direct supply, green trading with volumes and profiles, park pool, GEC); "
+      "stored=false: the registry's default / 绿电供给登记(资产与合同)",
+      {}, "", kJson, 200, bind(&Api::GetGreenSupply)));
+  routes.push_back(route("PUT", "/api/v1/green/supply", "green",
+                         "Replace the supply registry (JSON as GET returns it); validated against "
+                         "the registry, errors name the asset or contract / 修改绿电供给登记",
+                         {}, kJson, kJson, 200, bind(&Api::PutGreenSupply)));
+  routes.push_back(route(
+      "POST", "/api/v1/green/settlements", "green",
+      "Settle an ended month {\"month\":\"2025-06\"}: issue hourly certificates from metered "
+      "generation, allocate them hour by hour, transfer, allocate and claim them for each "
+      "enterprise in the hash-chained ledger; 409 when already settled, 400 when the month has "
+      "not ended / 月度绿电结算(签发、分配、声明注销)",
+      {}, kJson, kJson, 200, bind(&Api::SettleGreen)));
+  routes.push_back(route("GET", "/api/v1/green/settlements", "green",
+                         "Settled months: issued and claimed Wh, ledger seqs, when and by whom / "
+                         "已结算月份",
+                         {}, "", kJson, 200, bind(&Api::GreenSettlements)));
+  routes.push_back(route(
+      "GET", "/api/v1/green/certificates", "green",
+      "Granular certificates (Wh ranges of one device and production hour) with status, holder, "
+      "consumer and the ledger seq that last changed them; totals and Wh by status / 绿证明细",
+      {Repeated(Q("enterprise",
+                  "bundles this enterprise holds or consumes (several allowed) / 持有或消费企业")),
+       Q("device", "only this device (asset code) / 发电设备"),
+       OneOf(Q("status", "only this status / 状态"),
+             {"active", "transferred", "allocated", "claimed", "expired", "withdrawn"}),
+       Q("from", "production hour from, inclusive (date or ISO 8601) / 生产时段起(含)"),
+       Q("to", "production hour to, exclusive / 生产时段止(不含)"),
+       Q("limit", "at most this many (default 100, at most 10000) / 条数", "integer"), Offset()},
+      "", kJson, 200, bind(&Api::GreenCertificates)));
+  routes.push_back(route(
+      "GET", "/api/v1/green/statements", "green",
+      "Green electricity statement of one enterprise over months: claimed certificates by hour "
+      "and source with their ledger seqs and consumption certificates, monthly figures with GEC "
+      "reconciliation, hourly and annual shares, products' embedded emissions (CBAM) and the "
+      "electricity factors / 企业绿电消费声明",
+      {Q("enterprise", "enterprise code; required unless your scope holds one enterprise / 企业"),
+       Q("from", "first month YYYY-MM (default January of `to`) / 起始月"),
+       Q("to", "last month YYYY-MM, inclusive (default the latest settled month) / 截止月(含)")},
+      "", kJson, 200, bind(&Api::GreenStatementReport)));
   routes.push_back(route("GET", "/api/v1/today", "accounting",
                          "The park today (or its latest day with readings): hourly electricity "
                          "load, energy and carbon of the day, carriers, top consumers, "
@@ -439,6 +483,9 @@ std::vector<Route> Api::BuildRoutes() {
       }
     }
     if (r.path == "/api/v1/park" && r.method == "PUT") r.audit_state = state_of("/api/v1/park");
+    if (r.path == "/api/v1/green/supply" && r.method == "PUT") {
+      r.audit_state = state_of("/api/v1/green/supply");
+    }
     if (r.path == "/api/v1/accounting/settings" && r.method == "PUT") {
       r.audit_state = state_of("/api/v1/accounting/settings");
     }

@@ -678,5 +678,96 @@ TEST_F(AuthTest, GreenMatchingHidesTheParkAndOtherEnterprises) {
   EXPECT_EQ(res->status, 403);
 }
 
+// Green certificates and statements after a settlement: the park's PV is shared by A and B; an
+// enterprise user and an officer of A's zone see A's certificates and statement only, park-wide
+// roles see both; settling and the supply registry are for the administrator.
+TEST_F(AuthTest, GreenCertificatesAndStatementsAreScoped) {
+  model::Meter pv;
+  pv.code = "PARK.PV";
+  pv.name = "park PV";
+  pv.carrier = units::Carrier::kElectricity;
+  pv.unit = "kWh";
+  pv.flow = model::MeterFlow::kGeneration;
+  ASSERT_TRUE(engine_->PutMeter(pv, true).ok());
+  std::vector<engine::ReadingIn> readings;
+  const int64_t id = engine_->meter_index()->Find("PARK.PV")->id;
+  for (int i = 32; i < 48; ++i) readings.push_back({id, kDay0 + i * 900, 2.0});  // 08:00-12:00
+  ASSERT_TRUE(engine_->Write(readings, "seed").ok());
+  ASSERT_TRUE(engine_->Flush().ok());
+
+  for (const std::string role : {"analyst", "auditor", "officer", "enterprise", "device"}) {
+    auto res =
+        Send("POST", "/api/v1/green/settlements", R"({"month":"2025-01"})", tokens_.at(role));
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 403) << role;
+    res = Send("PUT", "/api/v1/green/supply", "{}", tokens_.at(role));
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 403) << role;
+  }
+  auto res =
+      Send("POST", "/api/v1/green/settlements", R"({"month":"2025-01"})", tokens_.at("admin"));
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+
+  const std::vector<std::string> b_markers = {b_, "Bravo"};
+  for (const std::string role : {"enterprise", "officer"}) {
+    const std::string& token = tokens_.at(role);
+    res = Send("GET", "/api/v1/green/certificates?limit=1000", "", token);
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << role << " " << res->body.substr(0, 200);
+    json j = json::parse(res->body);
+    ASSERT_GT(j["total"].get<int64_t>(), 0) << role;
+    for (const json& b : j["certificates"]) {
+      EXPECT_TRUE(b["account"] == a_ || b["consumer"] == a_) << role << " " << b.dump();
+    }
+    res = Send("GET", "/api/v1/green/statements?from=2025-01&to=2025-01", "", token);
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << role << " " << res->body.substr(0, 200);
+    j = json::parse(res->body);
+    EXPECT_EQ(j["enterprise"]["code"], a_);
+    EXPECT_GT(j["summary"]["claimed_kwh"].get<double>(), 0) << role;
+    EXPECT_FALSE(j["hours"].empty());
+    for (const std::string target : {"/api/v1/green/certificates", "/api/v1/green/statements"}) {
+      res = Send("GET", target, "", token);
+      ASSERT_TRUE(res);
+      for (const std::string& m : b_markers) {
+        EXPECT_THAT(res->body, Not(HasSubstr(m))) << role << " " << target;
+      }
+      res = Send("GET", target + "?enterprise=" + b_, "", token);
+      ASSERT_TRUE(res);
+      EXPECT_EQ(res->status, 403) << role << " " << target;
+      for (const std::string& m : b_markers) EXPECT_THAT(res->body, Not(HasSubstr(m)));
+    }
+    for (const std::string target : {"/api/v1/green/settlements", "/api/v1/green/supply"}) {
+      res = Send("GET", target, "", token);
+      ASSERT_TRUE(res);
+      EXPECT_EQ(res->status, 403) << role << " " << target;
+    }
+  }
+  for (const std::string role : {"admin", "analyst", "auditor"}) {
+    const std::string& token = tokens_.at(role);
+    res = Send("GET", "/api/v1/green/certificates?status=claimed&limit=1000", "", token);
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << role;
+    std::set<std::string> consumers;
+    const json page = json::parse(res->body);
+    for (const json& b : page["certificates"]) consumers.insert(b["consumer"]);
+    EXPECT_EQ(consumers, (std::set<std::string>{a_, b_})) << role;
+    res = Send("GET", "/api/v1/green/statements?enterprise=" + b_ + "&from=2025-01&to=2025-01", "",
+               token);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200) << role;
+    EXPECT_THAT(res->body, HasSubstr("Bravo"));
+    for (const std::string target : {"/api/v1/green/settlements", "/api/v1/green/supply"}) {
+      res = Send("GET", target, "", token);
+      ASSERT_TRUE(res);
+      EXPECT_EQ(res->status, 200) << role << " " << target;
+    }
+  }
+  res = Send("GET", "/api/v1/green/certificates", "", tokens_.at("device"));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 403);
+}
+
 }  // namespace
 }  // namespace zp::server

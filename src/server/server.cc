@@ -281,6 +281,7 @@ Result<std::unique_ptr<Server>> Server::Start(engine::Engine& engine, ServerOpti
     return UnavailableError(
         fmt::format("the HTTP listener on {}:{} did not start", options.host, p->port));
   }
+  p->api.WarmUpGreen();
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <ctime>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -1589,7 +1590,16 @@ TEST_F(GreenMatchingTest, MatchesSameSitePvHourByHour) {
     EXPECT_DOUBLE_EQ(row["matched_kwh"].get<double>(), std::min(l, g)) << h;
     EXPECT_DOUBLE_EQ(row["residual_kwh"].get<double>(), l - std::min(l, g)) << h;
     EXPECT_DOUBLE_EQ(row["generation_kwh"].get<double>(), g) << h;
+    EXPECT_EQ(row["complete"], true) << h;
   }
+  // Yesterday and today: today's last hour has not ended yet.
+  const int32_t today = engine_->zone().LocalDay(static_cast<int64_t>(std::time(nullptr)));
+  r = Get(fmt::format("/api/v1/green/matching?hours=true&from={}&to={}", FormatLocalDay(today - 1),
+                      FormatLocalDay(today + 1)));
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_FALSE(r.j["hours"].empty());
+  EXPECT_EQ(r.j["hours"].back()["complete"], false);
+  EXPECT_EQ(r.j["hours"].front()["complete"], true);
   // The other enterprise's hours: no generation of its own, nothing matched.
   r = Get("/api/v1/green/matching?from=2025-01-01&to=2025-01-01T04:00&hours=true&enterprise=" +
           other_);
@@ -1644,6 +1654,293 @@ TEST_F(GreenMatchingTest, MatchesSameSitePvHourByHour) {
   as = ToReply(
       client.Get("/api/v1/green/matching?from=2025-01-01&to=2025-01-02&enterprise=" + other_));
   EXPECT_EQ(as.status, 403) << as.body;
+}
+
+// Monthly settlement over HTTP on the tiny park plus a park-owned PV shared by both enterprises
+// (so certificates are transferred from the park's account): the claimed Wh per enterprise equal
+// the matching endpoint's matched Wh, the ledger verifies, certificates and the statement agree,
+// and a restarted server replays the same state.
+class GreenSettlementTest : public GreenMatchingTest {
+ protected:
+  void SetUp() override {
+    GreenMatchingTest::SetUp();
+    model::Meter m;
+    m.code = "PARK.PV";
+    m.name = "园区光伏 park PV";
+    m.enterprise_code = "";
+    m.carrier = units::Carrier::kElectricity;
+    m.unit = "kWh";
+    m.flow = model::MeterFlow::kGeneration;
+    ASSERT_TRUE(engine_->PutMeter(m, true).ok());
+    std::string body;
+    for (int h = 0; h < 4; ++h) {
+      body += fmt::format("e,meter=PARK.PV kwh={} {}\n", kParkPv[h], kDay0 + h * 3600 + 1800);
+    }
+    ASSERT_EQ(Post("/write?precision=s", body, "text/plain").status, 204);
+    ASSERT_EQ(Post("/api/v1/flush", "", "text/plain").status, 200);
+  }
+  static constexpr int kParkPv[4] = {6, 6, 6, 0};
+
+  // Matched Wh per enterprise in January from the matching endpoint.
+  std::map<std::string, int64_t> MatchedWh() {
+    Reply m = Get("/api/v1/green/matching?from=2025-01-01&to=2025-02-01");
+    EXPECT_EQ(m.status, 200) << m.body;
+    std::map<std::string, int64_t> out;
+    for (const json& e : m.j["enterprises"]) {
+      out[e["code"]] = std::llround(e["matched_kwh"].get<double>() * 1000);
+    }
+    return out;
+  }
+  // Claimed Wh per consumer from the certificates endpoint.
+  std::map<std::string, int64_t> ClaimedWh() {
+    Reply c = Get("/api/v1/green/certificates?status=claimed&limit=10000");
+    EXPECT_EQ(c.status, 200) << c.body;
+    std::map<std::string, int64_t> out;
+    for (const json& b : c.j["certificates"]) out[b["consumer"]] += b["wh"].get<int64_t>();
+    return out;
+  }
+  void RestartServer() {
+    client_.reset();
+    server_->Stop();
+    server_.reset();
+    ServerOptions options;
+    options.host = "127.0.0.1";
+    options.port = 0;
+    options.threads = 4;
+    Result<std::unique_ptr<Server>> server = Server::Start(*engine_, options);
+    ASSERT_TRUE(server.ok()) << server.error().ToString();
+    server_ = std::move(*server);
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+    client_->set_default_headers({{"Authorization", "Bearer " + admin_token_}});
+    client_->set_read_timeout(60, 0);
+  }
+};
+
+TEST_F(GreenSettlementTest, SettlementCertificatesAndStatement) {
+  const std::map<std::string, int64_t> matched = MatchedWh();
+  int64_t matched_total = 0;
+  for (const auto& [code, wh] : matched) matched_total += wh;
+  ASSERT_GT(matched.at(enterprise_code_), 0);
+  ASSERT_GT(matched.at(other_), 0);  // only from the park's PV
+  const int64_t issued = (1 + 3 + 2 + 5 + 6 + 6 + 6) * 1000;
+
+  Reply r = Post("/api/v1/green/settlements", R"({"month":"2025-01"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.j["month"], "2025-01");
+  EXPECT_EQ(r.j["issued_wh"], issued);
+  EXPECT_EQ(r.j["allocated_wh"], matched_total);
+  EXPECT_EQ(r.j["claimed_wh"], matched_total);
+  EXPECT_EQ(r.j["ledger_from_seq"], 1);
+  EXPECT_GT(r.j["bundles"].get<int64_t>(), 7);
+  const int64_t to_seq = r.j["ledger_to_seq"];
+  const std::string head = r.j["head_hash"];
+
+  // Once only; a month that has not ended and bad bodies are 400s naming the field.
+  r = Post("/api/v1/green/settlements", R"({"month":"2025-01"})");
+  EXPECT_EQ(r.status, 409) << r.body;
+  r = Post("/api/v1/green/settlements", R"({"month":"2099-01"})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_THAT(ErrorMessage(r), HasSubstr("not ended"));
+  for (const std::string bad : {R"({"month":"2025-13"})", R"({"month":5})", "{}", "[1]", "x"}) {
+    r = Post("/api/v1/green/settlements", bad);
+    EXPECT_EQ(r.status, 400) << bad << " -> " << r.body;
+    EXPECT_THAT(ErrorMessage(r), HasSubstr("month")) << bad;
+  }
+  r = Get("/api/v1/green/settlements");
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(r.j["months"].size(), 1u);
+  EXPECT_EQ(r.j["months"][0]["month"], "2025-01");
+  EXPECT_EQ(r.j["months"][0]["claimed_wh"], matched_total);
+  EXPECT_EQ(r.j["months"][0]["ledger_to_seq"], to_seq);
+  EXPECT_EQ(r.j["months"][0]["actor"], "test-admin");
+
+  // The auditor's chain verifies up to the settlement's head.
+  r = Get("/api/v1/ledger?verify=1&limit=100000");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.j["verify"]["ok"], true);
+  EXPECT_EQ(r.j["verify"]["records"], to_seq);
+  EXPECT_EQ(r.j["head_hash"], head);
+  std::map<int64_t, json> records;
+  for (const json& rec : r.j["records"]) records[rec["seq"].get<int64_t>()] = rec;
+
+  // Claimed per enterprise = matched: nothing allocated twice, nothing lost.
+  EXPECT_EQ(ClaimedWh(), matched);
+  r = Get("/api/v1/green/certificates?limit=10000");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json all = r.j["certificates"];
+  EXPECT_EQ(r.j["total"], all.size());
+  EXPECT_EQ(r.j["total_wh"], issued);
+  EXPECT_EQ(r.j["wh_by_status"]["claimed"], matched_total);
+  EXPECT_EQ(r.j["wh_by_status"]["active"], issued - matched_total);
+  EXPECT_EQ(r.j["wh_by_status"]["allocated"], 0);
+  for (const json& b : all) {
+    EXPECT_EQ(b["wh"].get<int64_t>(), b["to_wh"].get<int64_t>() - b["from_wh"].get<int64_t>());
+    EXPECT_EQ(b["issuer"], "zeropark");
+    EXPECT_THAT(b["production_hour"].get<std::string>(), HasSubstr("2025-01-01T0"));
+    const json& rec = records.at(b["ledger_seq"].get<int64_t>());
+    EXPECT_EQ(rec["fields"]["device"], b["device"]);
+    EXPECT_EQ(rec["fields"]["status"], b["status"]);
+    if (b["status"] == "claimed") {
+      EXPECT_EQ(b["status_zh"], "已声明注销");
+      EXPECT_EQ(rec["kind"], "claim");
+      EXPECT_EQ(rec["fields"]["consumer"], b["consumer"]);
+      // The park allocates its pool's certificates itself; a site's own stay in its account.
+      EXPECT_EQ(b["account"], b["device"] == "PARK.PV" ? json("park") : b["consumer"]);
+    } else {
+      EXPECT_EQ(b["status"], "active");
+      EXPECT_EQ(b["account"], b["device"] == "PARK.PV" ? "park" : enterprise_code_);
+    }
+  }
+  // Filters and paging.
+  r = Get("/api/v1/green/certificates?device=PARK.PV&limit=10000");
+  ASSERT_EQ(r.status, 200);
+  for (const json& b : r.j["certificates"]) EXPECT_EQ(b["device"], "PARK.PV");
+  r = Get("/api/v1/green/certificates?enterprise=" + other_ + "&limit=10000");
+  ASSERT_EQ(r.status, 200);
+  ASSERT_GT(r.j["total"].get<int64_t>(), 0);
+  for (const json& b : r.j["certificates"]) {
+    EXPECT_TRUE(b["account"] == other_ || b["consumer"] == other_) << b.dump();
+  }
+  r = Get("/api/v1/green/certificates?from=2025-01-01T02:00&to=2025-01-01T03:00&limit=10000");
+  ASSERT_EQ(r.status, 200);
+  ASSERT_GT(r.j["total"].get<int64_t>(), 0);
+  for (const json& b : r.j["certificates"]) {
+    EXPECT_EQ(b["production_hour"], "2025-01-01T02:00:00+08:00");
+  }
+  r = Get("/api/v1/green/certificates?limit=2&offset=1");
+  ASSERT_EQ(r.status, 200);
+  ASSERT_EQ(r.j["certificates"].size(), 2u);
+  EXPECT_EQ(r.j["certificates"][0], all[1]);
+  EXPECT_EQ(r.j["certificates"][1], all[2]);
+  for (const std::string bad : {"status=gone", "limit=-1", "limit=10001", "from=x", "offset=y"}) {
+    EXPECT_EQ(Get("/api/v1/green/certificates?" + bad).status, 400) << bad;
+  }
+
+  // The statement: claimed = matched, hours with their certificates and claim seqs.
+  r = Get("/api/v1/green/statements?enterprise=" + enterprise_code_ + "&from=2025-01&to=2025-02");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.j["enterprise"]["code"], enterprise_code_);
+  EXPECT_EQ(r.j["enterprise"]["name"], "沈阳测试机械有限公司");
+  EXPECT_EQ(r.j["settled_months"], json::array({"2025-01"}));
+  EXPECT_EQ(r.j["unsettled_months"], json::array({"2025-02"}));
+  EXPECT_EQ(r.j["ledger_head"], head);
+  const json& summary = r.j["summary"];
+  EXPECT_DOUBLE_EQ(summary["claimed_kwh"].get<double>(), matched.at(enterprise_code_) / 1000.0);
+  EXPECT_DOUBLE_EQ(summary["consumption_kwh"].get<double>(), 11);
+  EXPECT_DOUBLE_EQ(summary["hourly_share"].get<double>(), matched.at(enterprise_code_) / 11000.0);
+  EXPECT_DOUBLE_EQ(summary["annual_share"].get<double>(), 1.0);
+  double by_source = 0;
+  for (const json& s : summary["by_source"]) by_source += s["kwh"].get<double>();
+  EXPECT_DOUBLE_EQ(by_source, summary["claimed_kwh"].get<double>());
+  ASSERT_EQ(r.j["months"].size(), 2u);
+  EXPECT_DOUBLE_EQ(r.j["months"][0]["claimed_kwh"].get<double>(),
+                   matched.at(enterprise_code_) / 1000.0);
+  EXPECT_EQ(r.j["months"][1]["settled"], false);
+  int64_t hours_wh = 0;
+  for (const json& h : r.j["hours"]) {
+    const std::string hour = h["hour"];
+    const int hh = std::stoi(hour.substr(11, 2));
+    EXPECT_EQ(h["consumption_wh"], kLoad[hh] * 1000) << hour;
+    EXPECT_EQ(h["consumption_cert"], fmt::format("CC-{}-20250101{:02d}", enterprise_code_, hh));
+    EXPECT_EQ(h["residual_wh"],
+              h["consumption_wh"].get<int64_t>() - h["claimed_wh"].get<int64_t>());
+    int64_t wh = 0;
+    for (const json& c : h["certificates"]) {
+      const json& rec = records.at(c["claim_seq"].get<int64_t>());
+      EXPECT_EQ(rec["kind"], "claim");
+      EXPECT_EQ(rec["fields"]["consumer"], enterprise_code_);
+      EXPECT_EQ(rec["fields"]["from_wh"], c["from_wh"]);
+      EXPECT_EQ(rec["fields"]["consumption_cert"], h["consumption_cert"]);
+      wh += c["wh"].get<int64_t>();
+    }
+    EXPECT_EQ(wh, h["claimed_wh"]);
+    hours_wh += wh;
+  }
+  EXPECT_EQ(hours_wh, matched.at(enterprise_code_));
+  EXPECT_TRUE(r.j["products"].is_array());
+  EXPECT_TRUE(r.j["electricity_factor"].is_object());
+  EXPECT_EQ(Get("/api/v1/green/statements?from=2025-01&to=2025-01").status, 400);  // no enterprise
+  EXPECT_EQ(Get("/api/v1/green/statements?enterprise=nobody").status, 404);
+  EXPECT_EQ(Get("/api/v1/green/statements?enterprise=" + other_ + "&from=2025-13").status, 400);
+  EXPECT_EQ(
+      Get("/api/v1/green/statements?enterprise=" + other_ + "&from=2025-03&to=2025-01").status,
+      400);
+
+  // A restarted server replays the ledger: the same state, and still settled once.
+  const std::string certificates = Get("/api/v1/green/certificates?limit=10000").body;
+  const std::string settlements = Get("/api/v1/green/settlements").body;
+  RestartServer();
+  EXPECT_EQ(Get("/api/v1/green/certificates?limit=10000").body, certificates);
+  EXPECT_EQ(Get("/api/v1/green/settlements").body, settlements);
+  EXPECT_EQ(Post("/api/v1/green/settlements", R"({"month":"2025-01"})").status, 409);
+  r = Get("/api/v1/ledger?verify=1&limit=1");
+  EXPECT_EQ(r.j["verify"]["ok"], true);
+  EXPECT_EQ(r.j["head_hash"], head);
+}
+
+// Eight clients POST the same settlement at once: one 200, seven 409, and every enterprise's
+// claimed Wh equals its matched Wh (no double allocation).
+TEST_F(GreenSettlementTest, ConcurrentPostsSettleOnce) {
+  const std::map<std::string, int64_t> matched = MatchedWh();
+  std::atomic<int> ok{0}, conflict{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      httplib::Client c("127.0.0.1", server_->port());
+      c.set_default_headers({{"Authorization", "Bearer " + admin_token_}});
+      c.set_read_timeout(60, 0);
+      auto res = c.Post("/api/v1/green/settlements", R"({"month":"2025-01"})", "application/json");
+      if (!res) {
+        ++other;
+      } else if (res->status == 200) {
+        ++ok;
+      } else if (res->status == 409) {
+        ++conflict;
+      } else {
+        ++other;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 1);
+  EXPECT_EQ(conflict.load(), 7);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(ClaimedWh(), matched);
+  Reply r = Get("/api/v1/ledger?verify=1&limit=1");
+  EXPECT_EQ(r.j["verify"]["ok"], true);
+}
+
+// The supply registry: the default until one is stored; a stored one is validated (errors name
+// the asset) and then drives the matching and the settlement.
+TEST_F(GreenSettlementTest, SupplyRegistryIsStoredAndUsed) {
+  Reply r = Get("/api/v1/green/supply");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.j["stored"], false);
+  ASSERT_EQ(r.j["contracts"].size(), 2u);  // the enterprise's same-site PV and the park pool
+  // Only the park PV, offered to the other enterprise alone.
+  const json supply = {
+      {"assets",
+       {{{"code", "PARK.PV"}, {"technology", "ground_pv"}, {"site", ""}, {"meter", "PARK.PV"}}}},
+      {"contracts",
+       {{{"code", "POOL"}, {"kind", "park_pool"}, {"assets", {"PARK.PV"}}, {"buyers", {other_}}}}}};
+  json wrong = supply;
+  wrong["assets"][0]["meter"] = "NOPE";
+  r = Put("/api/v1/green/supply", wrong.dump());
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_THAT(ErrorMessage(r), HasSubstr("PARK.PV"));
+  r = Put("/api/v1/green/supply", supply.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.j["stored"], true);
+  r = Get("/api/v1/green/supply");
+  EXPECT_EQ(r.j["stored"], true);
+  ASSERT_EQ(r.j["contracts"].size(), 1u);
+  EXPECT_EQ(r.j["contracts"][0]["code"], "POOL");
+
+  const std::map<std::string, int64_t> matched = MatchedWh();
+  EXPECT_EQ(matched.at(enterprise_code_), 0);
+  EXPECT_EQ(matched.at(other_), 18000);  // 6 kWh in each of hours 0..2, all needed by its 10 kWh
+  ASSERT_EQ(Post("/api/v1/green/settlements", R"({"month":"2025-01"})").status, 200);
+  EXPECT_EQ(ClaimedWh(), (std::map<std::string, int64_t>{{other_, 18000}}));
 }
 
 }  // namespace

@@ -43,8 +43,9 @@ std::string_view GridScopeName(GridScope s);
 
 // Where the accounts take traceable green electricity from (setting "carbon/green_source").
 // kManual: the hand-entered green_direct_kwh enterprise data (energy::MakeManualGreenSupply).
-// kHourly: the hourly allocation of metered generation (zp::green: the registry's default supply,
-// green::Allocate, green::HourlyGreenSupply); hand-entered green_direct_kwh rows are then ignored
+// kHourly: the hourly allocation of metered generation (zp::green: the park's stored supply
+// registry, or the default one built from the meter registry when none is stored; green::Allocate,
+// green::HourlyGreenSupply); hand-entered green_direct_kwh rows are then ignored
 // so that no MWh is counted green twice. 绿电来源：手工录入或逐时匹配（二者不叠加）。
 enum class GreenSource : uint8_t { kManual, kHourly };
 Result<GreenSource> ParseGreenSource(std::string_view s);  // "manual", "hourly"

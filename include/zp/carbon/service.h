@@ -66,9 +66,10 @@ class AccountingService {
  private:
   int32_t FindDefaultYear(int32_t this_year);
   // The green power source of options.green_source: the manual supply, or the hourly allocation
-  // of the registry's default supply over each [from_s, to_s) span (UTC seconds; spans of at
-  // most a year of whole months or days, since hourly engine queries are limited in length and the
-  // allocation is hour by hour, so splitting at month boundaries changes nothing).
+  // of the park's supply registry (green::LoadSupply: the stored one, else the registry's
+  // default) over each [from_s, to_s) span (UTC seconds; consecutive spans of at most a year of
+  // whole months or days, since hourly engine queries are limited in length; the allocation is
+  // hour by hour and storage state is carried from span to span, so splitting changes nothing).
   Result<std::unique_ptr<energy::GreenPowerSource>> MakeGreenSource(
       const Options& options, const std::vector<std::pair<int64_t, int64_t>>& spans);
   // Energy and carbon accounts of an input with the given green supply.

@@ -24,6 +24,7 @@
 // canonical object with "hash":H inserted at its sorted place (between "fields" and "kind").
 
 #include <array>
+#include <climits>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -89,6 +90,20 @@ Result<std::string> RecordToJson(const LedgerRecord& r);
 // malformed JSON, missing or unknown keys, and any float, NaN, boolean, null, array or nested
 // object ("floats are not allowed: energy is in integer Wh").
 Result<LedgerRecord> RecordFromJson(std::string_view json);
+// The canonical JSON object of `fields` alone (the "fields" member of CanonicalRecord, the
+// store's fields_json). InvalidArgument for invalid UTF-8 or a bad key.
+Result<std::string> CanonicalFields(const LedgerFields& fields);
+// Parses a flat JSON object of integer and string values (CanonicalFields' output; whitespace and
+// any escapes accepted), fast. InvalidArgument for malformed JSON, a bad key, a duplicate key or
+// any other kind of value. *canonical (when given): whether `json` is exactly
+// CanonicalFields(result).
+Result<LedgerFields> FieldsFromJson(std::string_view json, bool* canonical = nullptr);
+// ComputeRecordHash of a record whose fields are given as their canonical JSON (the store's
+// fields_json), without parsing them: equal to ComputeRecordHash(record) when `fields_json` is
+// CanonicalFields(record.fields).
+Result<std::string> ComputeRecordHash(int64_t seq, int64_t time_s, LedgerKind kind,
+                                      std::string_view actor, std::string_view fields_json,
+                                      std::string_view prev_hash);
 // Parses a JSON-lines export (blank lines skipped); errors name the line number.
 Result<std::vector<LedgerRecord>> RecordsFromJsonLines(std::string_view text);
 
@@ -126,10 +141,20 @@ class Ledger {
  public:
   using Sink = std::function<Status(const LedgerRecord&)>;
 
+  // A sink that also gets the record's canonical fields JSON (CanonicalFields), computed once.
+  using FieldsSink = std::function<Status(const LedgerRecord&, std::string_view fields_json)>;
+  // Reads stored records: up to `limit` (<= 0: all) with seq >= from_seq, ascending.
+  using Reader = std::function<Result<std::vector<LedgerRecord>>(int64_t from_seq, int64_t limit)>;
+
   explicit Ledger(Sink sink = nullptr);
   // Resumes after stored records, which must verify as a chain from seq 1.
   static Result<std::unique_ptr<Ledger>> FromRecords(std::vector<LedgerRecord> records,
                                                      Sink sink = nullptr);
+  // Resumes after `size` stored records ending with `head_hash` (verified by the caller) without
+  // holding them in memory: records() and Records() read through `reader` (e.g. the Store; on a
+  // read error they return what was read before it). For ledgers of millions of records.
+  static std::unique_ptr<Ledger> Resume(int64_t size, std::string head_hash, FieldsSink sink,
+                                        Reader reader);
 
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;
@@ -145,9 +170,12 @@ class Ledger {
   int64_t size() const;
 
  private:
-  Sink sink_;
+  FieldsSink sink_;
+  Reader reader_;  // set by Resume: records are not kept
   mutable std::mutex mu_;
-  std::vector<LedgerRecord> records_;  // records_[i].seq == i + 1
+  std::vector<LedgerRecord> records_;  // records_[i].seq == i + 1 (without a reader)
+  int64_t size_ = 0;
+  std::string head_;  // kGenesisHash when empty
 };
 
 // --- granular certificates.
@@ -188,8 +216,9 @@ struct CertBundle {
   int64_t from_wh = 0;
   int64_t to_wh = 0;
   CertStatus status = CertStatus::kActive;
-  std::string account;   // holder
-  std::string consumer;  // consumer enterprise when allocated or claimed
+  std::string account;     // holder
+  std::string consumer;    // consumer enterprise when allocated or claimed
+  int64_t ledger_seq = 0;  // seq of the ledger record that last changed this range
   bool operator==(const CertBundle&) const = default;
 };
 
@@ -210,6 +239,28 @@ struct CertAction {
   std::string reference;
 };
 
+// A certificates query: bundles matching every filter, ordered by (production hour, device,
+// from_wh), one page of them.
+struct CertQuery {
+  // Bundles whose account or consumer is one of these (enterprise codes, "park", "storage:X");
+  // empty: any.
+  std::vector<std::string> parties;
+  std::string device;                // "" = any
+  std::optional<CertStatus> status;  // nullopt = any
+  int64_t from_hour_s = 0;           // production hour >= from_hour_s
+  int64_t to_hour_s = INT64_MAX;     // production hour < to_hour_s
+  int64_t offset = 0;
+  int64_t limit = 100;  // <= 0: no bundles, only the totals
+};
+
+struct CertPage {
+  int64_t total = 0;     // bundles matching every filter
+  int64_t total_wh = 0;  // their Wh
+  // Wh per status of the bundles matching every filter but `status` (tabs of a browser).
+  std::array<int64_t, kCertStatusCount> wh_by_status{};
+  std::vector<CertBundle> bundles;  // [offset, offset + limit) of the matches
+};
+
 // Certificate bookkeeping. Every operation works on a range lying inside one bundle, splits the
 // bundle as needed, and appends its ledger record under the book's mutex before changing state,
 // so concurrent callers cannot double-allocate or double-claim. Errors: InvalidArgument (bad
@@ -219,6 +270,9 @@ class CertificateBook {
  public:
   // `ledger` must outlive the book.
   explicit CertificateBook(Ledger& ledger);
+  ~CertificateBook();
+  CertificateBook(const CertificateBook&) = delete;
+  CertificateBook& operator=(const CertificateBook&) = delete;
 
   // Issues [next, next + wh) of the device, next being where its previous issuance ended.
   Result<CertBundle> Issue(const IssueRequest& req, const CertAction& act);
@@ -230,6 +284,10 @@ class CertificateBook {
                               const CertAction& act);
   // allocated to `consumer`, or active/transferred held by account == consumer -> claimed.
   Result<CertBundle> Claim(const WhRange& r, std::string_view consumer, const CertAction& act);
+  // Same, with `extra` fields in the claim record (e.g. consumption_cert, consumption_wh);
+  // InvalidArgument when one of them is a field the book writes itself.
+  Result<CertBundle> Claim(const WhRange& r, std::string_view consumer, const CertAction& act,
+                           LedgerFields extra);
   // Undoes an allocation (e.g. the hour is re-allocated): allocated -> active/transferred.
   Result<CertBundle> CancelAllocation(const WhRange& r, const CertAction& act);
   // Every active, transferred or allocated bundle produced before `cutoff_hour_s` -> expired;
@@ -238,30 +296,25 @@ class CertificateBook {
   // Issuer withdraws (e.g. metering error): any status but claimed -> withdrawn.
   Result<CertBundle> Withdraw(const WhRange& r, const CertAction& act);
 
+  // Applies a record already in the ledger (replaying a stored chain in seq order into an empty
+  // book, the ledger being the one that holds them): the same transition as the operation that
+  // wrote it, without appending. DataLoss naming the seq when the record does not apply to the
+  // book's state (it was not written by a CertificateBook, or records are missing).
+  Status Replay(const LedgerRecord& r);
+
   // All bundles ordered by device then from_wh.
   std::vector<CertBundle> Bundles() const;
   // Wh per status, indexed by CertStatus.
   std::array<int64_t, kCertStatusCount> WhByStatus() const;
   int64_t IssuedWh() const;
+  // The Wh range issued for the device's production hour, nullopt when none was.
+  std::optional<WhRange> IssuedRange(std::string_view device, int64_t production_hour_s) const;
+  // See CertQuery. Cost: the bundles of the query's parties (or device, or hours) in its hours.
+  CertPage Query(const CertQuery& q) const;
 
  private:
-  struct Device {
-    int64_t next_wh = 0;
-    std::map<int64_t, CertBundle> bundles;          // by from_wh; they tile [0, next_wh)
-    std::map<int64_t, int64_t> hours;               // production_hour_s -> issuance_id
-    std::map<int64_t, std::string> issue_accounts;  // issuance_id -> account it was issued to
-  };
-  // The bundle holding `r` (whole), or an error.
-  Result<CertBundle*> FindLocked(const WhRange& r);
-  // Splits the bundle so that `r` is a bundle of its own; returns it.
-  CertBundle& IsolateLocked(const WhRange& r);
-  Status AppendLocked(LedgerKind kind, const CertAction& act, const CertBundle& b, const WhRange& r,
-                      LedgerFields extra);
-
-  Ledger& ledger_;
-  mutable std::mutex mu_;
-  std::map<std::string, Device, std::less<>> devices_;
-  int64_t next_issuance_id_ = 1;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace zp::green
