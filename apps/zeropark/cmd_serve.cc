@@ -23,6 +23,8 @@
 #include "zp/base/logging.h"
 #include "zp/base/time.h"
 #include "zp/demo/demo.h"
+#include "zp/demo/demo_green.h"
+#include "zp/green/supply.h"
 #include "zp/server/server.h"
 
 namespace zp::cli {
@@ -354,6 +356,16 @@ int RunDemo(const DemoArgs& args) {
                "演示园区已就绪\n",
                summary->zones, summary->enterprises, summary->meters, summary->readings,
                summary->seconds);
+  }
+  // The green-power side (supply registry, hourly green source, settled months): on a fresh park,
+  // and once on a demo database made before it existed.
+  Result<std::optional<std::string>> supply = (*engine)->GetSetting(green::kSettingSupply);
+  if (!supply.ok()) return Fail(supply.error());
+  if (!supply->has_value()) {
+    demo::DemoGreenOptions green_options;
+    green_options.report = [](std::string_view line) { fmt::print(stderr, "demo: {}\n", line); };
+    Result<demo::DemoGreenSummary> green = demo::BuildDemoGreen(**engine, green_options);
+    if (!green.ok()) return Fail(green.error().WithContext("demo green power / 演示绿电"));
   }
   if (Status s = EnsureDemoAccounts(**engine, args.serve.db); !s.ok()) {
     return Fail(s.WithContext("demo accounts"));

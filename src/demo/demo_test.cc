@@ -558,7 +558,10 @@ TEST_F(DemoEngineTest, HolidaysAndWeekendsLowerOneShiftLoad) {
 TEST_F(DemoEngineTest, PvIsZeroAtNightAndProducesAtNoon) {
   int pv_meters = 0;
   for (const model::Meter& m : plan_->meters) {
-    if (m.flow != model::MeterFlow::kGeneration) continue;
+    // Rooftop PV (E001.PV), the admin rooftop and the ground-mounted plant (PARK.PV.*); wind and
+    // battery discharge are generation meters too, but run at night.
+    const bool pv = m.code.ends_with(".PV") || m.code.starts_with("PARK.PV.");
+    if (m.flow != model::MeterFlow::kGeneration || !pv) continue;
     ++pv_meters;
     double noon = 0;
     for (const auto& p : Raw(m.code)) {
@@ -571,7 +574,7 @@ TEST_F(DemoEngineTest, PvIsZeroAtNightAndProducesAtNoon) {
     }
     EXPECT_GT(noon, 0) << m.code;
   }
-  EXPECT_GE(pv_meters, 3);
+  EXPECT_GE(pv_meters, 4);
 }
 
 TEST_F(DemoEngineTest, SubMetersSumBelowMain) {
@@ -599,6 +602,65 @@ TEST_F(DemoEngineTest, SubMetersSumBelowMain) {
       ++compared;
     }
     EXPECT_GE(compared, 4 * 96 - 1) << e.code;
+  }
+}
+
+TEST_F(DemoEngineTest, GreenSupplyMetersAreCompleteAndStorageChargeIsCountedOnce) {
+  const std::vector<std::string> codes = {"PARK.WIND", "PARK.PV.GROUND", "E005.BESS.IN",
+                                          "E005.BESS.OUT"};
+  for (const std::string& code : codes) {
+    const model::Meter* m = FindMeter(*plan_, code);
+    ASSERT_NE(m, nullptr) << code;
+    EXPECT_EQ(m->carrier, units::Carrier::kElectricity) << code;
+    EXPECT_EQ(m->flow, code == "E005.BESS.IN" ? model::MeterFlow::kConsumption
+                                              : model::MeterFlow::kGeneration)
+        << code;
+    EXPECT_EQ(Raw(code).size(), 7u * 96) << code;
+  }
+  EXPECT_EQ(FindMeter(*plan_, "E005.BESS.IN")->parent_code, "E005.EL.MAIN");
+  EXPECT_EQ(FindMeter(*plan_, "E005.BESS.IN")->enterprise_code, plan_->enterprises[4].code);
+  EXPECT_TRUE(FindMeter(*plan_, "PARK.WIND")->enterprise_code.empty());
+  // Complete, and never a suspicious run of zeros (the charge meter reads the standby draw, the
+  // discharge meter works every evening, the wind farm never idles a whole day in this week).
+  const TimeZone tz = engine_->zone();
+  const int32_t day0 = tz.LocalDay(plan_->start_s);
+  auto rows = engine_->Completeness(codes, day0, day0 + 7);
+  ASSERT_TRUE(rows.ok()) << rows.error().ToString();
+  ASSERT_EQ(rows->size(), codes.size() * 7);
+  for (const engine::CompletenessRow& r : *rows) {
+    EXPECT_EQ(r.received, r.expected) << r.meter << " day " << r.day;
+    EXPECT_EQ(r.suspect_zero, 0) << r.meter << " day " << r.day;
+    EXPECT_EQ(r.flagged, 0) << r.meter << " day " << r.day;
+  }
+  // E005's electricity by enterprise is its main incomer alone, which includes the battery's
+  // charging: the charge meter is a sub-meter and counted once (green::BuildAllocationInput takes
+  // it out of the enterprise's hourly demand: storage charge is not demand).
+  engine::SumQuery q;
+  q.group_by = engine::GroupBy::kEnterprise;
+  q.period = engine::Period::kDay;
+  q.from_s = plan_->start_s;
+  q.to_s = plan_->start_s + 7 * 86400;
+  q.carrier = units::Carrier::kElectricity;
+  q.enterprises = {plan_->enterprises[4].code};
+  auto by_enterprise = engine_->Sums(q);
+  ASSERT_TRUE(by_enterprise.ok()) << by_enterprise.error().ToString();
+  q.group_by = engine::GroupBy::kMeter;
+  q.enterprises.clear();
+  q.meters = {"E005.EL.MAIN"};
+  auto main = engine_->Sums(q);
+  ASSERT_TRUE(main.ok()) << main.error().ToString();
+  ASSERT_EQ(by_enterprise->size(), 7u);
+  ASSERT_EQ(main->size(), 7u);
+  const auto charge = Energy(*FindMeter(*plan_, "E005.BESS.IN"));
+  const auto incomer = Energy(*FindMeter(*plan_, "E005.EL.MAIN"));
+  double charged = 0;
+  for (const auto& [ts, kwh] : charge) {
+    charged += kwh;
+    EXPECT_LT(kwh, incomer.at(ts)) << ts;
+  }
+  EXPECT_GT(charged, 0);
+  for (size_t d = 0; d < 7; ++d) {
+    EXPECT_NEAR((*by_enterprise)[d].value, (*main)[d].value, 1e-6) << d;
   }
 }
 

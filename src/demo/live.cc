@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "marker.h"
 #include "zp/base/logging.h"
 #include "zp/base/time.h"
 #include "zp/demo/demo.h"
@@ -27,8 +28,11 @@ constexpr int64_t kDaySeconds = kSlotSeconds * kSlotsPerDay;  // UTC+8 all year:
 constexpr int32_t kMaxDays = 3660;
 constexpr std::string_view kSource = "demo live feed / 演示实时数据";
 
-// Generator options of the park recorded in the kDemoCreatedSetting JSON.
-Result<DemoOptions> OptionsFromMarker(const std::string& text) {
+}  // namespace
+
+namespace internal {
+
+Result<DemoOptions> OptionsFromMarker(const std::string& text, std::string_view who) {
   try {
     const nlohmann::json j = nlohmann::json::parse(text);
     DemoOptions o;
@@ -41,12 +45,12 @@ Result<DemoOptions> OptionsFromMarker(const std::string& text) {
     return o;
   } catch (const std::exception& e) {
     return FailedPreconditionError(
-        fmt::format("demo live feed: setting {} is unreadable ({}) / 演示园区设置无法读取",
+        fmt::format("{}: setting {} is unreadable ({}) / 演示园区设置无法读取", who,
                     kDemoCreatedSetting, e.what()));
   }
 }
 
-}  // namespace
+}  // namespace internal
 
 LiveFeed::LiveFeed(engine::Engine& engine, std::unique_ptr<DemoGenerator> gen, int64_t live_until)
     : engine_(engine), gen_(std::move(gen)), live_until_(live_until) {}
@@ -62,7 +66,7 @@ Result<std::unique_ptr<LiveFeed>> LiveFeed::Create(engine::Engine& engine) {
         "no demo park in this database (setting demo/created is absent); build one first / "
         "数据库中没有演示园区，请先创建");
   }
-  ZP_ASSIGN_OR_RETURN(DemoOptions options, OptionsFromMarker(*marker));
+  ZP_ASSIGN_OR_RETURN(DemoOptions options, internal::OptionsFromMarker(*marker, "demo live feed"));
   const int32_t built_days = options.days;
   if (built_days < 1 || built_days > kMaxDays || options.fault_days < 1 ||
       options.fault_days > built_days) {

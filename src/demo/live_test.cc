@@ -166,6 +166,12 @@ TEST_F(LiveFeedTest, CatchUpWritesTheReferenceReadings) {
   EXPECT_EQ(engine_->stats().log_commits - commits, 2);
   EXPECT_EQ(feed->live_until(), t3);
   ExpectStoredEqualsReference(t3);
+  // The green supply meters are live too: day 3 and day 4 to 02:00.
+  for (const char* code : {"PARK.WIND", "PARK.PV.GROUND", "E005.BESS.IN", "E005.BESS.OUT"}) {
+    auto raw = engine_->ReadRaw(code, ref.DayStart(3), t3 + 1);
+    ASSERT_TRUE(raw.ok()) << code;
+    EXPECT_EQ(raw->size(), 96u + 9) << code;
+  }
 
   // Day 3 complete, nothing flagged (the faults are all in days 0..2), no corrections.
   auto rows = engine_->Completeness({}, LocalDay(3), LocalDay(4));

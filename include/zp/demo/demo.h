@@ -78,8 +78,9 @@ struct DemoPlan {
   // park heat station feeding the enterprises' heat meters) before children. Virtual meters
   // ("other loads" = main - subs) produce no readings.
   std::vector<model::Meter> meters;
-  // Economic figures, process CO2 and direct-supply green electricity per enterprise and month
-  // (year for process CO2): added with Engine::PutEnterpriseData.
+  // Economic figures, product output (t, the metal makers), process CO2 and direct-supply green
+  // electricity per enterprise and month (year for process CO2): added with
+  // Engine::PutEnterpriseData.
   std::vector<model::EnterpriseDatum> data;
   std::vector<DemoFault> faults;
   std::string rollover_meter;  // cumulative meter whose register wraps early in the first week
