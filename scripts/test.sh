@@ -94,6 +94,14 @@ if [[ $web_ok == 1 ]]; then
   browser_summary="$(grep '^browser: ' "$ROOT/build/browser.log" | tail -1 || true)"
   [[ -n "$browser_summary" ]] || { browser_summary="browser: failed to run"; tail -30 "$ROOT/build/browser.log"; }
   [[ $browser_rc == 0 ]] || failed+=("browser")
+  # The overview once more with the demo's live feed running (today's hours as they arrive).
+  live_rc=0
+  node tests/browser/run.mjs --binary "$ROOT/build/apps/zeropark/zeropark" --web-dir "$ROOT/web/dist" \
+    --pages overview --roles admin,enterprise --live --out "$ROOT/build/browser-shots/live" \
+    >"$ROOT/build/browser-live.log" 2>&1 || live_rc=$?
+  grep -E '^\s+FAIL|^browser: ' "$ROOT/build/browser-live.log" | sed 's/^/live: /' || true
+  grep -q '^browser: ' "$ROOT/build/browser-live.log" || tail -30 "$ROOT/build/browser-live.log"
+  [[ $live_rc == 0 ]] || failed+=("browser-live")
 fi
 
 stamp "done"
