@@ -12,6 +12,7 @@
 #include "zp/base/time.h"
 #include "zp/carbon/carbon.h"
 #include "zp/demo/demo.h"
+#include "zp/demo/testing.h"
 #include "zp/engine/engine.h"
 #include "zp/store/store.h"
 
@@ -45,15 +46,9 @@ class DemoAccounting : public testing::Test {
     o.enterprises = 12;
     o.year = kYear;
     o.days = 365;
-    auto store = store::OpenStore("memory:accounting-demo");
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    engine::EngineOptions eo;
-    eo.background = false;
-    auto eng = engine::Engine::Open(std::move(*store), eo);
+    auto eng = demo::OpenDemoEngine("memory:accounting-demo", o);
     ASSERT_TRUE(eng.ok()) << eng.status().ToString();
     engine_ = std::move(*eng).release();
-    auto built = demo::BuildDemoPark(*engine_, o);
-    ASSERT_TRUE(built.ok()) << built.status().ToString();
     options_ = o;
   }
   static void TearDownTestSuite() {

@@ -16,6 +16,7 @@
 #include "zp/carbon/carbon.h"
 #include "zp/carbon/service.h"
 #include "zp/demo/demo.h"
+#include "zp/demo/testing.h"
 #include "zp/engine/engine.h"
 #include "zp/green/allocation.h"
 #include "zp/green/supply.h"
@@ -34,15 +35,9 @@ class GreenHourly : public testing::Test {
     o.enterprises = 20;
     o.year = 2025;
     o.days = kDays;
-    auto store = store::OpenStore("memory:carbon-green-hourly");
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    engine::EngineOptions eo;
-    eo.background = false;
-    auto eng = engine::Engine::Open(std::move(*store), eo);
+    auto eng = demo::OpenDemoEngine("memory:carbon-green-hourly", o);
     ASSERT_TRUE(eng.ok()) << eng.status().ToString();
     engine_ = std::move(*eng).release();
-    auto built = demo::BuildDemoPark(*engine_, o);
-    ASSERT_TRUE(built.ok()) << built.status().ToString();
     const TimeZone tz = engine_->zone();
     from_s_ = tz.DayStart(DaysFromCivil(2025, 1, 1));
     to_s_ = tz.DayStart(DaysFromCivil(2025, 1, 1) + kDays);

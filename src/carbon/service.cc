@@ -13,6 +13,7 @@
 #include "zp/base/time.h"
 #include "zp/engine/engine.h"
 #include "zp/green/allocation.h"
+#include "zp/green/service.h"
 #include "zp/green/supply.h"
 
 namespace zp::carbon {
@@ -46,6 +47,9 @@ class HourlySpans : public energy::GreenPowerSource {
   std::string_view name() const override { return "hourly"; }
   Result<std::vector<energy::GreenSupply>> Supplies(const energy::Input& in) const override {
     std::vector<energy::GreenSupply> out;
+    for (const energy::GreenSupply& g : settled) {
+      if (g.month >= in.from_month && g.month < in.to_month) out.push_back(g);
+    }
     for (const auto& p : parts) {
       ZP_ASSIGN_OR_RETURN(std::vector<energy::GreenSupply> rows, p->Supplies(in));
       out.insert(out.end(), std::make_move_iterator(rows.begin()),
@@ -54,6 +58,7 @@ class HourlySpans : public energy::GreenPowerSource {
     return out;
   }
   std::vector<std::unique_ptr<green::HourlyGreenSupply>> parts;
+  std::vector<energy::GreenSupply> settled;  // claimed certificates of settled months
 };
 
 std::string JoinDatasets(const std::vector<std::string>& v) {
@@ -188,6 +193,10 @@ Status AccountingService::PutCarbonOptions(const Options& o) {
   return Status::OK();
 }
 
+void AccountingService::SetGreenService(const green::GreenService* service) {
+  green_service_.store(service);
+}
+
 void AccountingService::Invalidate() {
   std::lock_guard<std::mutex> lock(mu_);
   cache_.clear();
@@ -249,15 +258,17 @@ Result<std::shared_ptr<const CarbonAccounts>> AccountingService::Accounts(int32_
   for (const auto& [c, f] : options.fuel_of) fuels += f + ";";
   // The hourly green supply follows the stored supply registry.
   size_t supply_hash = 0;
+  int64_t settled_version = -1;  // the ledger's size: changes with every settlement
   if (options.green_source == GreenSource::kHourly) {
     ZP_ASSIGN_OR_RETURN(std::optional<std::string> supply,
                         engine_.GetSetting(green::kSettingSupply));
     if (supply) supply_hash = std::hash<std::string>{}(*supply) | 1;
+    if (const green::GreenService* gs = green_service_.load()) settled_version = gs->ledger_size();
   }
   const std::string key = fmt::format(
-      "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", ref->fingerprint(), GridScopeName(options.grid_scope),
+      "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", ref->fingerprint(), GridScopeName(options.grid_scope),
       GreenSourceName(options.green_source), JoinDatasets(options.fuel_datasets), fuels,
-      st.readings_written, st.flushes, st.corrections, generation, supply_hash);
+      st.readings_written, st.flushes, st.corrections, generation, supply_hash, settled_version);
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (const Entry& e : cache_) {
@@ -301,9 +312,13 @@ Result<std::unique_ptr<energy::GreenPowerSource>> AccountingService::MakeGreenSo
   // Hourly: hand-entered green_direct_kwh rows are not read (they would count the same MWh twice).
   ZP_ASSIGN_OR_RETURN(green::Supply supply, green::LoadSupply(engine_));
   auto hourly = std::make_unique<HourlySpans>();
-  // Consecutive spans carry the storage assets' green state of charge from one to the next.
+  const green::GreenService* settled = green_service_.load();
+  const TimeZone tz = engine_.zone();
+  // Consecutive spans carry the storage assets' green state of charge from one to the next; a
+  // settled month hands on the state its settlement ended with.
   green::BuildOptions carry;
-  for (const auto& [from_s, to_s] : spans) {
+  auto allocate = [&](int64_t from_s, int64_t to_s) -> Status {
+    if (from_s >= to_s) return Status::OK();
     ZP_ASSIGN_OR_RETURN(green::SupplyInput si,
                         green::BuildAllocationInput(engine_, supply, from_s, to_s, carry));
     carry.storage_start = green::StorageEndStates(si);
@@ -311,6 +326,32 @@ Result<std::unique_ptr<energy::GreenPowerSource>> AccountingService::MakeGreenSo
     ZP_ASSIGN_OR_RETURN(std::unique_ptr<green::HourlyGreenSupply> part,
                         green::HourlyGreenSupply::Create(si, result));
     hourly->parts.push_back(std::move(part));
+    return Status::OK();
+  };
+  for (const auto& [from_s, to_s] : spans) {
+    const int32_t first = tz.LocalMonth(from_s);
+    // Only spans of whole months use settlements (a day's accounts allocate the day's hours).
+    if (settled == nullptr || tz.MonthStart(first) != from_s) {
+      ZP_RETURN_IF_ERROR(allocate(from_s, to_s));
+      continue;
+    }
+    int64_t live_from = from_s;  // start of the unsettled months not yet allocated
+    for (int32_t m = first; tz.MonthStart(m) < to_s; ++m) {
+      std::optional<green::Settlement> s = settled->FindSettlement(m);
+      if (!s) continue;
+      ZP_RETURN_IF_ERROR(allocate(live_from, tz.MonthStart(m)));
+      live_from = std::min(tz.MonthStart(m + 1), to_s);
+      for (const green::SettledEnterprise& e : s->enterprises) {
+        if (e.claimed_wh <= 0) continue;
+        hourly->settled.push_back(energy::GreenSupply{
+            e.enterprise, m, static_cast<double>(e.claimed_wh) / 1000.0, "hourly_matched",
+            fmt::format("settlement {} (ledger seq {}..{})", green::FormatMonth(m),
+                        s->ledger_from_seq, s->ledger_to_seq),
+            "green::GreenService (claimed certificates)"});
+      }
+      carry.storage_start = s->storage_end;
+    }
+    ZP_RETURN_IF_ERROR(allocate(live_from, to_s));
   }
   return std::unique_ptr<energy::GreenPowerSource>(std::move(hourly));
 }

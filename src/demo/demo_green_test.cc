@@ -18,10 +18,11 @@
 #include "zp/carbon/cbam.h"
 #include "zp/carbon/service.h"
 #include "zp/demo/demo.h"
+#include "zp/demo/testing.h"
+#include "zp/engine/testing.h"
 #include "zp/green/allocation.h"
 #include "zp/green/service.h"
 #include "zp/green/supply.h"
-#include "zp/store/store.h"
 
 namespace zp::demo {
 namespace {
@@ -38,18 +39,12 @@ class DemoGreenTest : public ::testing::Test {
     char tmpl[] = "/tmp/zp_demo_green_XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = new std::string(tmpl);
-    auto store = store::OpenStore("sqlite:" + *dir_ + "/park.zpdb");
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    engine::EngineOptions eo;
-    eo.background = false;
-    auto eng = engine::Engine::Open(std::move(*store), eo);
-    ASSERT_TRUE(eng.ok()) << eng.status().ToString();
-    engine_ = std::move(*eng).release();
     DemoOptions o;
     o.enterprises = 12;
     o.days = 90;  // January to March 2025
-    auto built = BuildDemoPark(*engine_, o);
-    ASSERT_TRUE(built.ok()) << built.status().ToString();
+    auto eng = OpenDemoEngine("sqlite:" + *dir_ + "/park.zpdb", o);
+    ASSERT_TRUE(eng.ok()) << eng.status().ToString();
+    engine_ = std::move(*eng).release();
     plan_ = new DemoPlan(*PlanDemoPark(o));
     DemoGreenOptions g;
     g.report = [](std::string_view line) { lines_.emplace_back(line); };
@@ -296,12 +291,8 @@ TEST_F(DemoGreenTest, CbamFiguresForTheSteelStructureMaker) {
 }
 
 TEST(DemoGreenNoPark, NeedsABuiltDemoPark) {
-  auto store = store::OpenStore("memory:");
-  ASSERT_TRUE(store.ok());
-  engine::EngineOptions eo;
-  eo.background = false;
-  auto eng = engine::Engine::Open(std::move(*store), eo);
-  ASSERT_TRUE(eng.ok());
+  auto eng = engine::OpenTestEngine("memory:");
+  ASSERT_TRUE(eng.ok()) << eng.status().ToString();
   EXPECT_EQ(MakeDemoSupply(**eng).status().code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(BuildDemoGreen(**eng).status().code(), StatusCode::kFailedPrecondition);
 }

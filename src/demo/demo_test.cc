@@ -13,7 +13,7 @@
 
 #include "holidays.h"
 #include "zp/base/time.h"
-#include "zp/store/store.h"
+#include "zp/engine/testing.h"
 
 namespace zp::demo {
 namespace {
@@ -396,12 +396,9 @@ TEST(DemoGeneratorTest, GenerationSpeed) {
 class DemoEngineTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto store = store::OpenStore("memory:");
-    ASSERT_TRUE(store.ok()) << store.error().ToString();
     engine::EngineOptions eo;
-    eo.background = false;
     eo.flush_interval_s = 0;
-    auto eng = engine::Engine::Open(std::move(*store), eo);
+    auto eng = engine::OpenTestEngine("memory:", eo);
     ASSERT_TRUE(eng.ok()) << eng.error().ToString();
     engine_ = std::move(*eng).release();
     DemoOptions o = Small();

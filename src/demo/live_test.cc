@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "zp/demo/demo.h"
+#include "zp/engine/testing.h"
 #include "zp/store/store.h"
 
 namespace zp::demo {
@@ -74,13 +75,10 @@ class LiveFeedTest : public ::testing::Test {
   // is a crash, after which the ingest log must bring the live readings back.
   void Open() {
     engine_.reset();
-    auto store = store::OpenStore(store_name_);
-    ASSERT_TRUE(store.ok()) << store.error().ToString();
     engine::EngineOptions eo;
-    eo.background = false;
     eo.flush_interval_s = 0;
     eo.flush_on_close = false;
-    auto eng = engine::Engine::Open(std::move(*store), eo);
+    auto eng = engine::OpenTestEngine(store_name_, eo);
     ASSERT_TRUE(eng.ok()) << eng.error().ToString();
     engine_ = std::move(*eng);
   }

@@ -17,6 +17,7 @@
 
 #include "zp/base/time.h"
 #include "zp/demo/demo.h"
+#include "zp/demo/testing.h"
 #include "zp/engine/engine.h"
 #include "zp/green/allocation.h"
 #include "zp/green/issuance.h"
@@ -39,15 +40,9 @@ TEST(DemoYear, HourlyInvariantsAndIssuanceOverAWholeYear) {
   o.enterprises = 40;
   o.days = 365;  // year 2025 by default
   ASSERT_EQ(o.year, 2025);
-  auto store = store::OpenStore("memory:green-demo-year");
-  ASSERT_TRUE(store.ok()) << store.status().ToString();
-  engine::EngineOptions eo;
-  eo.background = false;
-  auto eng = engine::Engine::Open(std::move(*store), eo);
+  auto eng = demo::OpenDemoEngine("memory:green-demo-year", o);
   ASSERT_TRUE(eng.ok()) << eng.status().ToString();
   std::unique_ptr<engine::Engine> engine = std::move(*eng);
-  auto built = demo::BuildDemoPark(*engine, o);
-  ASSERT_TRUE(built.ok()) << built.status().ToString();
   const double build_s = SecondsSince(t_start);
 
   const TimeZone tz = engine->zone();

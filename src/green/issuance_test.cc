@@ -13,6 +13,7 @@
 
 #include "zp/base/time.h"
 #include "zp/demo/demo.h"
+#include "zp/demo/testing.h"
 #include "zp/engine/engine.h"
 #include "zp/store/store.h"
 
@@ -28,15 +29,9 @@ class IssuanceDemo : public testing::Test {
     o.enterprises = 20;
     o.year = 2025;
     o.days = kDays;
-    auto store = store::OpenStore("memory:green-issuance");
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    engine::EngineOptions eo;
-    eo.background = false;
-    auto eng = engine::Engine::Open(std::move(*store), eo);
+    auto eng = demo::OpenDemoEngine("memory:green-issuance", o);
     ASSERT_TRUE(eng.ok()) << eng.status().ToString();
     engine_ = std::move(*eng).release();
-    auto built = demo::BuildDemoPark(*engine_, o);
-    ASSERT_TRUE(built.ok()) << built.status().ToString();
     const TimeZone tz = engine_->zone();
     const int64_t from_s = tz.DayStart(DaysFromCivil(2025, 1, 1));
     const int64_t to_s = tz.DayStart(DaysFromCivil(2025, 1, 1) + kDays);

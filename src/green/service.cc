@@ -74,22 +74,14 @@ std::string SettlementToJson(const Settlement& s) {
   for (const auto& [asset, st] : s.storage_end) {
     storage[asset] = json{{"green_wh", st.green_wh}, {"stored_wh", st.stored_wh}};
   }
-  json j{{"month", FormatMonth(s.month)},
-         {"issued_wh", s.issued_wh},
-         {"allocated_wh", s.allocated_wh},
-         {"claimed_wh", s.claimed_wh},
-         {"storage_wh", s.storage_wh},
-         {"bundles", s.bundles},
-         {"ledger_from_seq", s.ledger_from_seq},
-         {"ledger_to_seq", s.ledger_to_seq},
-         {"head_hash", s.head_hash},
-         {"settled_at_s", s.settled_at_s},
-         {"actor", s.actor},
-         {"enterprises", std::move(enterprises)},
-         {"volumes", json{{"consumers", s.volumes.consumers},
-                          {"consumption_wh", s.volumes.consumption_wh},
-                          {"sources", std::move(sources)}}},
-         {"storage_end", std::move(storage)}};
+  json j = json::object();
+  ForEachSettlementTotal(s, [&j](const char* name, const auto& value) { j[name] = value; });
+  j["settled_at_s"] = s.settled_at_s;
+  j["enterprises"] = std::move(enterprises);
+  j["volumes"] = json{{"consumers", s.volumes.consumers},
+                      {"consumption_wh", s.volumes.consumption_wh},
+                      {"sources", std::move(sources)}};
+  j["storage_end"] = std::move(storage);
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -412,7 +404,10 @@ Status GreenService::Refresh() {
   }
   ZP_ASSIGN_OR_RETURN(std::unique_ptr<State> fresh, Load());
   std::unique_lock lock(mu_);
-  state_ = std::move(fresh);
+  // A settlement that finished while this replay ran may have left a newer state: keep it.
+  if (state_ == nullptr || fresh->ledger->size() >= state_->ledger->size()) {
+    state_ = std::move(fresh);
+  }
   return Status::OK();
 }
 

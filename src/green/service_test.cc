@@ -24,7 +24,9 @@
 #include "src/store/sqlite/sqlite_store.h"
 #include "zp/base/time.h"
 #include "zp/demo/demo.h"
+#include "zp/demo/testing.h"
 #include "zp/engine/engine.h"
+#include "zp/engine/testing.h"
 #include "zp/green/allocation.h"
 #include "zp/green/ledger_store.h"
 #include "zp/green/supply.h"
@@ -46,17 +48,11 @@ class GreenServiceTest : public ::testing::Test {
     char tmpl[] = "/tmp/zp_green_service_XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     template_dir_ = new std::string(tmpl);
-    auto store = store::OpenStore("sqlite:" + *template_dir_ + "/park.zpdb");
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    engine::EngineOptions eo;
-    eo.background = false;
-    auto engine = engine::Engine::Open(std::move(*store), eo);
-    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
     demo::DemoOptions o;
     o.enterprises = 12;
     o.days = 59;  // January and February 2025
-    auto built = demo::BuildDemoPark(**engine, o);
-    ASSERT_TRUE(built.ok()) << built.status().ToString();
+    auto engine = demo::OpenDemoEngine("sqlite:" + *template_dir_ + "/park.zpdb", o);
+    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
   }
   static void TearDownTestSuite() {
     if (template_dir_ != nullptr) fs::remove_all(*template_dir_);
@@ -81,11 +77,7 @@ class GreenServiceTest : public ::testing::Test {
   }
 
   void OpenEngine() {
-    auto store = store::OpenStore("sqlite:" + path_);
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    engine::EngineOptions eo;
-    eo.background = false;
-    auto engine = engine::Engine::Open(std::move(*store), eo);
+    auto engine = engine::OpenTestEngine("sqlite:" + path_);
     ASSERT_TRUE(engine.ok()) << engine.status().ToString();
     engine_ = std::move(*engine);
   }
@@ -442,12 +434,8 @@ namespace {
 // green discharge certified separately, external certificates start with their contract's
 // account, GECs are reconciled in the summary, and nothing is claimed twice.
 TEST(GreenServiceSupplyTest, StorageExternalSupplyAndGecs) {
-  auto store = store::OpenStore("memory:green-service-supply");
-  ASSERT_TRUE(store.ok());
-  engine::EngineOptions eo;
-  eo.background = false;
-  auto eng = engine::Engine::Open(std::move(*store), eo);
-  ASSERT_TRUE(eng.ok());
+  auto eng = engine::OpenTestEngine("memory:green-service-supply");
+  ASSERT_TRUE(eng.ok()) << eng.status().ToString();
   std::unique_ptr<engine::Engine> engine = std::move(*eng);
   ASSERT_TRUE(testpark::BuildSmallPark(*engine, true).ok());
   auto supply = SupplyFromJson(testpark::SmallSupplyJson());
@@ -534,16 +522,10 @@ TEST(GreenServiceBench, DISABLED_DemoMonth) {
   ASSERT_NE(mkdtemp(tmpl), nullptr);
   const std::string dir = tmpl;
   {
-    auto store = store::OpenStore("sqlite:" + dir + "/park.zpdb");
-    ASSERT_TRUE(store.ok());
-    engine::EngineOptions eo;
-    eo.background = false;
-    auto engine = engine::Engine::Open(std::move(*store), eo);
-    ASSERT_TRUE(engine.ok());
     demo::DemoOptions o;
     o.days = 31;
-    auto built = demo::BuildDemoPark(**engine, o);
-    ASSERT_TRUE(built.ok()) << built.status().ToString();
+    auto engine = demo::OpenDemoEngine("sqlite:" + dir + "/park.zpdb", o);
+    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
     GreenServiceOptions so;
     so.now = [] { return int64_t{1'767'225'600}; };
     auto t0 = std::chrono::steady_clock::now();

@@ -20,6 +20,7 @@ namespace {
 
 constexpr int64_t kHourS = 3600;
 constexpr int64_t kWhPerCertificate = 1'000'000;
+constexpr int64_t kMaxGecPerEntry = 1'000'000'000;
 
 bool ValidCode(std::string_view code) {
   if (code.empty() || code.size() > 64) return false;
@@ -300,11 +301,13 @@ Status ValidateSupply(const Supply& supply) {
                           bundle->code),
               fmt::format("绿证持有方 {} 不是捆绑合同 {} 的购买方", g.buyer, bundle->code));
         }
-        if (g.certificates < 0) {
-          return ContractError(
-              c.code,
-              fmt::format("gec {} {}: certificates must be >= 0", MonthText(g.month), g.buyer),
-              "绿证张数须为非负整数");
+        // 1e9 certificates = 1e9 MWh a month, far above any park; the bound keeps every Wh sum
+        // (certificates x 1e6 Wh, over months and buyers) inside int64.
+        if (g.certificates < 0 || g.certificates > kMaxGecPerEntry) {
+          return ContractError(c.code,
+                               fmt::format("gec {} {}: certificates must be 0..{}",
+                                           MonthText(g.month), g.buyer, kMaxGecPerEntry),
+                               fmt::format("绿证张数须在 0 到 {} 之间", kMaxGecPerEntry));
         }
         if (!seen.emplace(g.month, g.buyer).second) {
           return ContractError(c.code,
@@ -509,6 +512,30 @@ Status ValidateSupply(const Supply& supply, const std::vector<model::Enterprise>
       }
     }
   }
+  // A generation meter under another asset's generation meter measures part of the same energy:
+  // both as assets would certify it twice.
+  std::unordered_map<std::string_view, std::string_view> asset_of_meter;
+  for (const GenerationAsset& a : supply.assets) {
+    if (!a.meter_code.empty()) asset_of_meter.emplace(a.meter_code, a.code);
+  }
+  for (const GenerationAsset& a : supply.assets) {
+    if (a.meter_code.empty()) continue;
+    auto it = by_code.find(a.meter_code);
+    for (int depth = 0; it != by_code.end() && !it->second->parent_code.empty() && depth < 64;
+         ++depth) {
+      const std::string& parent = it->second->parent_code;
+      if (auto other = asset_of_meter.find(parent); other != asset_of_meter.end()) {
+        return AssetError(
+            a.code,
+            fmt::format("meter {} is under meter {} of asset {}: the same energy would be "
+                        "certified twice",
+                        a.meter_code, parent, other->second),
+            fmt::format("计量表 {} 是资产 {} 的计量表 {} 的分表，同一电量会被重复签发",
+                        a.meter_code, other->second, parent));
+      }
+      it = by_code.find(parent);
+    }
+  }
   for (const Contract& c : supply.contracts) {
     for (const std::string& b : c.buyers) {
       if (!ents.count(b)) {
@@ -531,11 +558,26 @@ Result<Supply> DefaultSupplyFromRegistry(engine::Engine& engine) {
             [](const model::Meter& a, const model::Meter& b) { return a.code < b.code; });
   Supply s;
   std::map<std::string, std::vector<std::string>> by_site;  // site -> asset codes
-  for (const model::Meter& m : meters) {
-    if (m.flow != model::MeterFlow::kGeneration || m.kind == model::MeterKind::kVirtual ||
-        m.carrier != units::Carrier::kElectricity) {
-      continue;
+  std::unordered_map<std::string_view, const model::Meter*> by_code;
+  for (const model::Meter& m : meters) by_code.emplace(m.code, &m);
+  // A physical electricity generation meter; the default takes the topmost of a chain only (a
+  // generation sub-meter measures part of its parent's energy).
+  auto is_source = [](const model::Meter& m) {
+    return m.flow == model::MeterFlow::kGeneration && m.kind != model::MeterKind::kVirtual &&
+           m.carrier == units::Carrier::kElectricity;
+  };
+  auto under_source = [&](const model::Meter& m) {
+    const model::Meter* p = &m;
+    for (int depth = 0; depth < 64 && !p->parent_code.empty(); ++depth) {
+      auto it = by_code.find(p->parent_code);
+      if (it == by_code.end()) return false;
+      p = it->second;
+      if (is_source(*p)) return true;
     }
+    return false;
+  };
+  for (const model::Meter& m : meters) {
+    if (!is_source(m) || under_source(m)) continue;
     GenerationAsset a;
     a.code = m.code;
     a.name = m.name;

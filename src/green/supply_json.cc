@@ -99,7 +99,11 @@ Result<int32_t> GetMonth(const json& obj, const Who& who) {
   ZP_ASSIGN_OR_RETURN(std::string s, GetString(obj, "month", who, true));
   int y = 0, m = 0;
   char tail = 0;
-  if (s.size() != 7 || std::sscanf(s.c_str(), "%4d-%2d%c", &y, &m, &tail) != 2 || s[4] != '-' ||
+  const bool digits =
+      s.size() == 7 &&
+      std::all_of(s.begin(), s.begin() + 4, [](char ch) { return ch >= '0' && ch <= '9'; }) &&
+      s[5] >= '0' && s[5] <= '9' && s[6] >= '0' && s[6] <= '9';
+  if (!digits || std::sscanf(s.c_str(), "%4d-%2d%c", &y, &m, &tail) != 2 || s[4] != '-' ||
       y < 1970 || m < 1 || m > 12) {
     return FieldError(who, "month", fmt::format("'{}' is not a month YYYY-MM", s),
                       fmt::format("'{}' 不是月份 YYYY-MM", s));

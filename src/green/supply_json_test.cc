@@ -12,8 +12,8 @@
 
 #include "supply_testing.h"
 #include "zp/engine/engine.h"
+#include "zp/engine/testing.h"
 #include "zp/green/supply.h"
-#include "zp/store/store.h"
 
 namespace zp::green {
 namespace {
@@ -251,7 +251,15 @@ TEST(SupplyJson, ErrorsNameTheRecordAndField) {
   expect([&](json& j) { contract(j, "GEC.B")["gec"][0]["certificates"] = 2.5; },
          "contract GEC.B gec: field 'certificates' must be an integer");
   expect([&](json& j) { contract(j, "GEC.B")["gec"][0]["certificates"] = -1; },
-         "certificates must be >= 0");
+         "certificates must be 0..1000000000");
+  // Above 1e9 a month the Wh sums (x 1e6) could overflow.
+  expect(
+      [&](json& j) {
+        contract(j, "GEC.B")["gec"][0]["certificates"] = int64_t{9'000'000'000'000'000};
+      },
+      "certificates must be 0..1000000000");
+  expect([&](json& j) { contract(j, "GEC.B")["gec"][0]["month"] = "2025- 1"; },
+         "'2025- 1' is not a month YYYY-MM");
   expect([&](json& j) { contract(j, "GEC.U")["gec"][1] = contract(j, "GEC.U")["gec"][0]; },
          "contract GEC.U: gec 2025-01 " + E(2) + " listed twice");
   expect([&](json& j) { contract(j, "SS.E1")["bundled_with"] = "GT.FLAT"; },
@@ -301,11 +309,7 @@ class SupplyStore : public ::testing::Test {
   }
   void Open() {
     engine_.reset();
-    auto store = store::OpenStore(url_);
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    engine::EngineOptions eo;
-    eo.background = false;
-    auto eng = engine::Engine::Open(std::move(*store), eo);
+    auto eng = engine::OpenTestEngine(url_);
     ASSERT_TRUE(eng.ok()) << eng.status().ToString();
     engine_ = std::move(*eng);
   }

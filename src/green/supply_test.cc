@@ -22,7 +22,9 @@
 #include "zp/carbon/carbon.h"
 #include "zp/carbon/service.h"
 #include "zp/demo/demo.h"
+#include "zp/demo/testing.h"
 #include "zp/engine/engine.h"
+#include "zp/engine/testing.h"
 #include "zp/refdata/refdata.h"
 #include "zp/store/store.h"
 
@@ -39,15 +41,9 @@ class SupplyDemo : public testing::Test {
     o.enterprises = 20;
     o.year = 2025;
     o.days = kDays;
-    auto store = store::OpenStore("memory:green-supply");
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    engine::EngineOptions eo;
-    eo.background = false;
-    auto eng = engine::Engine::Open(std::move(*store), eo);
+    auto eng = demo::OpenDemoEngine("memory:green-supply", o);
     ASSERT_TRUE(eng.ok()) << eng.status().ToString();
     engine_ = std::move(*eng).release();
-    auto built = demo::BuildDemoPark(*engine_, o);
-    ASSERT_TRUE(built.ok()) << built.status().ToString();
     const TimeZone tz = engine_->zone();
     from_s_ = tz.DayStart(DaysFromCivil(2025, 1, 1));
     to_s_ = tz.DayStart(DaysFromCivil(2025, 1, 1) + kDays);
@@ -401,11 +397,7 @@ using testpark::E;
 class SmallSupply : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto store = store::OpenStore("memory:green-supply-small");
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    engine::EngineOptions eo;
-    eo.background = false;
-    auto eng = engine::Engine::Open(std::move(*store), eo);
+    auto eng = engine::OpenTestEngine("memory:green-supply-small");
     ASSERT_TRUE(eng.ok()) << eng.status().ToString();
     engine_ = std::move(*eng).release();
     const Status st = testpark::BuildSmallPark(*engine_, true);
@@ -847,12 +839,8 @@ TEST_F(SmallSupply, GecReconciliationWorkedExample) {
 // registry's default until one is stored), and a newly stored registry is not hidden by the
 // accounts cache.
 TEST(SupplyAccounts, HourlyGreenSourceUsesTheStoredSupply) {
-  auto store = store::OpenStore("memory:green-supply-accounts");
-  ASSERT_TRUE(store.ok());
-  engine::EngineOptions eo;
-  eo.background = false;
-  auto eng = engine::Engine::Open(std::move(*store), eo);
-  ASSERT_TRUE(eng.ok());
+  auto eng = engine::OpenTestEngine("memory:green-supply-accounts");
+  ASSERT_TRUE(eng.ok()) << eng.status().ToString();
   engine::Engine& engine = **eng;
   ASSERT_TRUE(testpark::BuildSmallPark(engine, true).ok());
   carbon::AccountingService service(engine);
@@ -883,6 +871,46 @@ TEST(SupplyAccounts, HourlyGreenSourceUsesTheStoredSupply) {
   EXPECT_NE(before, 8438.724);
   eng->reset();  // the engine before its memory store
   store::DropMemoryStore("green-supply-accounts");
+}
+
+// A generation meter under another generation meter measures part of the same energy: the default
+// supply takes the topmost only, and a stored registry listing both is refused.
+TEST(SupplySubMeter, SameEnergyIsNotCertifiedTwice) {
+  auto eng = engine::OpenTestEngine("memory:green-supply-submeter");
+  ASSERT_TRUE(eng.ok()) << eng.status().ToString();
+  engine::Engine& engine = **eng;
+  ASSERT_TRUE(testpark::BuildSmallPark(engine, false).ok());
+  model::Meter string1;
+  string1.code = "E1.PV.STRING1";
+  string1.name = "1号组串 string 1";
+  string1.enterprise_code = E(1);
+  string1.flow = model::MeterFlow::kGeneration;
+  string1.interval_s = 3600;
+  string1.parent_code = "E1.PV";
+  ASSERT_TRUE(engine.PutMeter(string1, true).ok());
+
+  auto d = DefaultSupplyFromRegistry(engine);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  std::vector<std::string> assets;
+  for (const GenerationAsset& a : d->assets) assets.push_back(a.code);
+  EXPECT_NE(std::find(assets.begin(), assets.end(), "E1.PV"), assets.end());
+  EXPECT_EQ(std::find(assets.begin(), assets.end(), "E1.PV.STRING1"), assets.end());
+  EXPECT_TRUE(SaveSupply(engine, *d).ok());
+
+  Supply both = *d;
+  GenerationAsset a;
+  a.code = "STRING1";
+  a.site_enterprise = E(1);
+  a.meter_code = "E1.PV.STRING1";
+  both.assets.push_back(a);
+  for (Contract& c : both.contracts) {
+    if (c.code == "SAME_SITE." + E(1)) c.assets.push_back("STRING1");
+  }
+  const Status st = SaveSupply(engine, both);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << st.ToString();
+  EXPECT_NE(st.ToString().find("certified twice"), std::string::npos) << st.ToString();
+  eng->reset();
+  store::DropMemoryStore("green-supply-submeter");
 }
 
 }  // namespace

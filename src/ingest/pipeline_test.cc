@@ -3,7 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "zp/store/store.h"
+#include "zp/engine/testing.h"
 
 namespace zp::ingest {
 namespace {
@@ -15,12 +15,8 @@ constexpr int64_t kJan1 = 1704038400;  // 2024-01-01T00:00:00+08:00
 class PipelineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto st = store::OpenStore("memory:");
-    ASSERT_TRUE(st.ok());
-    engine::EngineOptions o;
-    o.background = false;
-    auto e = engine::Engine::Open(std::move(*st), o);
-    ASSERT_TRUE(e.ok());
+    auto e = engine::OpenTestEngine("memory:");
+    ASSERT_TRUE(e.ok()) << e.error().ToString();
     engine_ = std::move(*e);
     model::Meter m;
     m.code = "E-1";

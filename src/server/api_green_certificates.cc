@@ -42,17 +42,10 @@ json WhByStatusJson(const std::array<int64_t, green::kCertStatusCount>& wh) {
 }
 
 json SettlementJson(const green::Settlement& s, const TimeZone& zone) {
-  return json{{"month", green::FormatMonth(s.month)},
-              {"issued_wh", s.issued_wh},
-              {"allocated_wh", s.allocated_wh},
-              {"claimed_wh", s.claimed_wh},
-              {"storage_wh", s.storage_wh},
-              {"bundles", s.bundles},
-              {"ledger_from_seq", s.ledger_from_seq},
-              {"ledger_to_seq", s.ledger_to_seq},
-              {"head_hash", s.head_hash},
-              {"settled_at", s.settled_at_s != 0 ? FormatTimestamp(s.settled_at_s, zone) : ""},
-              {"actor", s.actor}};
+  json j = json::object();
+  green::ForEachSettlementTotal(s, [&j](const char* name, const auto& value) { j[name] = value; });
+  j["settled_at"] = s.settled_at_s != 0 ? FormatTimestamp(s.settled_at_s, zone) : "";
+  return j;
 }
 
 // A month parameter "YYYY-MM", naming the parameter when wrong.
@@ -111,6 +104,7 @@ json ElectricityFactors(const carbon::CarbonAccounts& a, int32_t from_month, int
 
 Api::~Api() {
   if (green_warmup_.joinable()) green_warmup_.join();
+  accounting_.SetGreenService(nullptr);
 }
 
 void Api::WarmUpGreen() {
@@ -132,6 +126,8 @@ Result<green::GreenService*> Api::Green() {
       o.issuer = "zeropark";
       o.now = [this] { return Now(); };
       ZP_ASSIGN_OR_RETURN(green_, green::GreenService::Open(engine_.store(), engine_, o));
+      // Settled months' green power comes from their claimed certificates from now on.
+      accounting_.SetGreenService(green_.get());
       return green_.get();
     }
   }

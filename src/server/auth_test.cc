@@ -16,6 +16,7 @@
 #include <set>
 
 #include "api.h"
+#include "zp/engine/testing.h"
 #include "zp/server/server.h"
 #include "zp/store/store.h"
 
@@ -74,12 +75,8 @@ bool Allowed(Access access, std::string_view role) {
 class AuthTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto store = store::OpenStore("memory:");
-    ASSERT_TRUE(store.ok());
-    engine::EngineOptions eo;
-    eo.background = false;
-    auto engine = engine::Engine::Open(std::move(*store), eo);
-    ASSERT_TRUE(engine.ok());
+    auto engine = engine::OpenTestEngine("memory:");
+    ASSERT_TRUE(engine.ok()) << engine.error().ToString();
     engine_ = std::move(*engine);
     Seed();
     ServerOptions options;
@@ -487,12 +484,8 @@ TEST_F(AuthTest, LandingPageOffersSignInAndHidesCodesFromAnonymous) {
 }
 
 TEST_F(AuthTest, FirstStartSetupTokenIsOneTime) {
-  auto store = store::OpenStore("memory:");
-  ASSERT_TRUE(store.ok());
-  engine::EngineOptions eo;
-  eo.background = false;
-  auto engine = engine::Engine::Open(std::move(*store), eo);
-  ASSERT_TRUE(engine.ok());
+  auto engine = engine::OpenTestEngine("memory:");
+  ASSERT_TRUE(engine.ok()) << engine.error().ToString();
   ServerOptions options;
   options.port = 0;
   auto server = Server::Start(**engine, options);

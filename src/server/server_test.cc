@@ -17,10 +17,10 @@
 
 #include "api.h"
 #include "zp/auth/auth.h"
+#include "zp/engine/testing.h"
 #include "zp/green/ledger.h"
 #include "zp/green/ledger_store.h"
 #include "zp/model/registry_csv.h"
-#include "zp/store/store.h"
 
 namespace zp::server {
 namespace {
@@ -83,12 +83,7 @@ class ServerTest : public ::testing::Test {
   void SetUp() override { StartWith(ServerOptions{}); }
 
   void StartWith(ServerOptions options) {
-    Result<std::unique_ptr<store::Store>> store = store::OpenStore("memory:");
-    ASSERT_TRUE(store.ok()) << store.error().ToString();
-    engine::EngineOptions engine_options;
-    engine_options.background = false;
-    Result<std::unique_ptr<engine::Engine>> engine =
-        engine::Engine::Open(std::move(*store), engine_options);
+    Result<std::unique_ptr<engine::Engine>> engine = engine::OpenTestEngine("memory:");
     ASSERT_TRUE(engine.ok()) << engine.error().ToString();
     engine_ = std::move(*engine);
     Seed();
@@ -104,6 +99,11 @@ class ServerTest : public ::testing::Test {
       ASSERT_TRUE(token.ok()) << token.error().ToString();
       admin_token_ = token->secret;
     }
+    StartServer(std::move(options));
+  }
+
+  // Starts the server on an ephemeral loopback port and a client authenticated as the admin.
+  void StartServer(ServerOptions options) {
     options.host = "127.0.0.1";
     options.port = 0;
     options.threads = 4;
@@ -494,12 +494,8 @@ TEST_F(ServerTest, OversizedBodyIs413) {
 }
 
 TEST(ServerLimitTest, ChunkedBodyOverTheLimitIs413) {
-  Result<std::unique_ptr<store::Store>> store = store::OpenStore("memory:");
-  ASSERT_TRUE(store.ok());
-  engine::EngineOptions eo;
-  eo.background = false;
-  Result<std::unique_ptr<engine::Engine>> engine = engine::Engine::Open(std::move(*store), eo);
-  ASSERT_TRUE(engine.ok());
+  Result<std::unique_ptr<engine::Engine>> engine = engine::OpenTestEngine("memory:");
+  ASSERT_TRUE(engine.ok()) << engine.error().ToString();
   ServerOptions options;
   options.port = 0;
   options.max_body_bytes = 1024;
@@ -553,12 +549,8 @@ TEST(ServerLimitTest, ChunkedBodyOverTheLimitIs413) {
 }
 
 TEST(ServerStartTest, BusyPortIsAnError) {
-  Result<std::unique_ptr<store::Store>> store = store::OpenStore("memory:");
-  ASSERT_TRUE(store.ok());
-  engine::EngineOptions eo;
-  eo.background = false;
-  Result<std::unique_ptr<engine::Engine>> engine = engine::Engine::Open(std::move(*store), eo);
-  ASSERT_TRUE(engine.ok());
+  Result<std::unique_ptr<engine::Engine>> engine = engine::OpenTestEngine("memory:");
+  ASSERT_TRUE(engine.ok()) << engine.error().ToString();
   ServerOptions options;
   options.port = 0;
   Result<std::unique_ptr<Server>> first = Server::Start(**engine, options);
@@ -1703,16 +1695,7 @@ class GreenSettlementTest : public GreenMatchingTest {
     client_.reset();
     server_->Stop();
     server_.reset();
-    ServerOptions options;
-    options.host = "127.0.0.1";
-    options.port = 0;
-    options.threads = 4;
-    Result<std::unique_ptr<Server>> server = Server::Start(*engine_, options);
-    ASSERT_TRUE(server.ok()) << server.error().ToString();
-    server_ = std::move(*server);
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
-    client_->set_default_headers({{"Authorization", "Bearer " + admin_token_}});
-    client_->set_read_timeout(60, 0);
+    StartServer(ServerOptions{});
   }
 };
 
@@ -1941,6 +1924,38 @@ TEST_F(GreenSettlementTest, SupplyRegistryIsStoredAndUsed) {
   EXPECT_EQ(matched.at(other_), 18000);  // 6 kWh in each of hours 0..2, all needed by its 10 kWh
   ASSERT_EQ(Post("/api/v1/green/settlements", R"({"month":"2025-01"})").status, 200);
   EXPECT_EQ(ClaimedWh(), (std::map<std::string, int64_t>{{other_, 18000}}));
+}
+
+// Market-based Scope 2 of a settled month takes the certificates its settlement claimed: changing
+// the supply registry afterwards changes the live matching, not the settled month's green power
+// (else certificates claimed by one enterprise could count for another as well).
+TEST_F(GreenSettlementTest, SettledMonthKeepsItsClaimsInScope2) {
+  ASSERT_EQ(Put("/api/v1/accounting/settings", R"({"green_source":"hourly"})").status, 200);
+  auto green_kwh = [&] {
+    Reply r = Get("/api/v1/carbon?year=2025&by=enterprise");
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::map<std::string, int64_t> out;
+    for (const json& row : r.j["rows"]) {
+      out[row["group"]] = std::llround(row["green_kwh"].get<double>() * 1000);
+    }
+    return out;
+  };
+  ASSERT_EQ(Post("/api/v1/green/settlements", R"({"month":"2025-01"})").status, 200);
+  std::map<std::string, int64_t> claimed = ClaimedWh();
+  ASSERT_GT(claimed[enterprise_code_], 0);
+  ASSERT_LT(claimed[other_], 18000);
+  const std::map<std::string, int64_t> before = green_kwh();
+  EXPECT_EQ(before.at(enterprise_code_), claimed[enterprise_code_]);
+  EXPECT_EQ(before.at(other_), claimed[other_]);
+
+  const json supply = {
+      {"assets",
+       {{{"code", "PARK.PV"}, {"technology", "ground_pv"}, {"site", ""}, {"meter", "PARK.PV"}}}},
+      {"contracts",
+       {{{"code", "POOL"}, {"kind", "park_pool"}, {"assets", {"PARK.PV"}}, {"buyers", {other_}}}}}};
+  ASSERT_EQ(Put("/api/v1/green/supply", supply.dump()).status, 200);
+  EXPECT_EQ(MatchedWh().at(other_), 18000);  // the live matching follows the new registry
+  EXPECT_EQ(green_kwh(), before);            // the settled month does not
 }
 
 }  // namespace

@@ -11,8 +11,8 @@
 #include <thread>
 
 #include "zp/engine/engine.h"
+#include "zp/engine/testing.h"
 #include "zp/server/server.h"
-#include "zp/store/store.h"
 
 namespace zp::server {
 namespace {
@@ -31,12 +31,7 @@ class WebAppTest : public ::testing::Test {
     std::string tmpl = ::testing::TempDir() + "zp-webapp-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
     dir_ = tmpl;
-    Result<std::unique_ptr<store::Store>> store = store::OpenStore("memory:");
-    ASSERT_TRUE(store.ok()) << store.error().ToString();
-    engine::EngineOptions engine_options;
-    engine_options.background = false;
-    Result<std::unique_ptr<engine::Engine>> engine =
-        engine::Engine::Open(std::move(*store), engine_options);
+    Result<std::unique_ptr<engine::Engine>> engine = engine::OpenTestEngine("memory:");
     ASSERT_TRUE(engine.ok()) << engine.error().ToString();
     engine_ = std::move(*engine);
   }

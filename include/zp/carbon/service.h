@@ -8,6 +8,7 @@
 // data versions), so a changed factor or reading is reflected by the next request.
 // Thread-safe.
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -24,6 +25,9 @@
 
 namespace zp::engine {
 class Engine;
+}
+namespace zp::green {
+class GreenService;
 }
 
 namespace zp::carbon {
@@ -63,6 +67,13 @@ class AccountingService {
   // Drops cached accounts (called after any write through the API).
   void Invalidate();
 
+  // The park's green-power service (not owned; may be set once it has replayed the ledger, or
+  // never). With green_source "hourly", a settled month's green power is then the certificates
+  // claimed in its settlement, whatever the supply registry or the readings say today, so Scope 2
+  // and the statements agree and no certificate claimed by one enterprise is counted for another;
+  // months not settled are allocated from the current registry and readings.
+  void SetGreenService(const green::GreenService* service);
+
  private:
   int32_t FindDefaultYear(int32_t this_year);
   // The green power source of options.green_source: the manual supply, or the hourly allocation
@@ -89,6 +100,7 @@ class AccountingService {
   int32_t default_year_ = 0;  // DefaultYear's last answer and the state it was computed in
   std::string default_year_key_;
   uint64_t generation_ = 0;  // bumped by Invalidate and by park-row / option changes
+  std::atomic<const green::GreenService*> green_service_{nullptr};
 };
 
 // --- exports shared by the API and the CLI.

@@ -3,8 +3,11 @@
 // Certificate issuance from metered generation (issue 6): every source of an hourly allocation
 // input gets, for every hour with output > 0, one granular certificate bundle of exactly that
 // hour's metered Wh: the input's generation plus what storage took of it (SupplyInput::takes).
-// Issued Wh = metered Wh for every source and hour (the invariant the allocation's certificates
-// rely on). A storage source's certificates are its green discharge (technology "storage").
+// Issued Wh = the Wh the source offers that hour, for every source and hour (the invariant the
+// allocation's certificates rely on): its metered Wh while its contract is valid, capped by an
+// as_generated contract's monthly volume; a profiled contract's hourly share of its volume. Output
+// outside a contract's validity or above its volume is not certified (it is not the contract's
+// green supply). A storage source's certificates are its green discharge (technology "storage").
 // 按计量发电量逐小时签发绿证：每个发电资产每小时一笔，Wh 与计量一致（含储能充入部分）。
 //
 // Certificate fields: device = asset code, technology = TechnologyName (e.g. "rooftop_pv"),

@@ -214,4 +214,23 @@ Result<int32_t> ParseMonth(std::string_view text);
 // Month index -> "2025-06".
 std::string FormatMonth(int32_t month);
 
+// Calls field(name, value) for the totals of a settlement that every JSON form of it shares
+// (the stored summary and the API): "month" ("YYYY-MM", std::string), "issued_wh",
+// "allocated_wh", "claimed_wh", "storage_wh", "bundles", "ledger_from_seq", "ledger_to_seq"
+// (int64_t), "head_hash", "actor" (std::string). The time of the settlement, the per-enterprise
+// lines and the volumes are left to the caller.
+template <typename Field>
+void ForEachSettlementTotal(const Settlement& s, Field&& field) {
+  field("month", FormatMonth(s.month));
+  field("issued_wh", s.issued_wh);
+  field("allocated_wh", s.allocated_wh);
+  field("claimed_wh", s.claimed_wh);
+  field("storage_wh", s.storage_wh);
+  field("bundles", s.bundles);
+  field("ledger_from_seq", s.ledger_from_seq);
+  field("ledger_to_seq", s.ledger_to_seq);
+  field("head_hash", s.head_hash);
+  field("actor", s.actor);
+}
+
 }  // namespace zp::green

@@ -195,8 +195,11 @@ Status ValidateSupply(const Supply& supply, const std::vector<model::Enterprise>
 Result<Supply> SupplyFromJson(std::string_view json);
 std::string SupplyToJson(const Supply& supply, int indent = -1);
 
-// The supply implied by the registry alone: every physical electricity generation meter becomes a
-// rooftop_pv asset named after it (asset code = meter code). An enterprise's meters form its
+// The supply implied by the registry alone: every physical electricity generation meter that is
+// not a sub-meter of another one becomes a rooftop_pv asset named after it (asset code = meter
+// code). The registry does not say what a meter measures: a wind farm, a battery's discharge or a
+// diesel generator would be taken as PV too, so a park with anything but PV stores its supply
+// registry (the demo does). An enterprise's meters form its
 // same-site contract "SAME_SITE.<enterprise code>"; the park's meters (enterprise "") form the
 // contract "PARK_POOL" whose buyers are all enterprises. Enterprises and contracts sorted by code.
 Result<Supply> DefaultSupplyFromRegistry(engine::Engine& engine);
