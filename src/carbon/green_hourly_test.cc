@@ -25,22 +25,14 @@
 namespace zp::carbon {
 namespace {
 
-constexpr int32_t kDays = 14;
 constexpr double kResidual2023 = 0.6096e-3;  // tCO2/kWh, MEE 2023 excl. market non-fossil
 
 class GreenHourly : public testing::Test {
  protected:
   static void SetUpTestSuite() {
-    demo::DemoOptions o;
-    o.enterprises = 20;
-    o.year = 2025;
-    o.days = kDays;
-    auto eng = demo::OpenDemoEngine("memory:carbon-green-hourly", o);
+    auto eng = demo::OpenTwoWeekDemo("carbon-green-hourly", &from_s_, &to_s_);
     ASSERT_TRUE(eng.ok()) << eng.status().ToString();
     engine_ = std::move(*eng).release();
-    const TimeZone tz = engine_->zone();
-    from_s_ = tz.DayStart(DaysFromCivil(2025, 1, 1));
-    to_s_ = tz.DayStart(DaysFromCivil(2025, 1, 1) + kDays);
   }
   static void TearDownTestSuite() {
     delete engine_;
@@ -259,11 +251,15 @@ TEST_F(GreenHourly, ManualAndHourlyNeverAddUp) {
     const std::string c(m.EntityCode(e));
     const double manual_kwh = (*en)->GreenKwh(e, jan);
     hand_entered += manual_kwh > 0;
-    if (c == code) EXPECT_GE(manual_kwh, 100.0) << c;
+    if (c == code) {
+      EXPECT_GE(manual_kwh, 100.0) << c;
+    }
     EXPECT_DOUBLE_EQ(m.GreenKwh(e, jan), manual_kwh) << c;
     EXPECT_DOUBLE_EQ((*manual_again)->energy().GreenKwh(e, jan), manual_kwh) << c;
     // Hourly: the allocation alone, whatever was entered by hand.
-    if (e < m.entities() - 1) EXPECT_NEAR(h.GreenKwh(e, jan), ind.MatchedKwh(c), 1e-6) << c;
+    if (e < m.entities() - 1) {
+      EXPECT_NEAR(h.GreenKwh(e, jan), ind.MatchedKwh(c), 1e-6) << c;
+    }
     for (Scope2Method method : kScope2Methods) {
       EXPECT_DOUBLE_EQ((*manual)->Scope2(e, jan, units::Carrier::kElectricity, method),
                        (*direct)->Scope2(e, jan, units::Carrier::kElectricity, method))

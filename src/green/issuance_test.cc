@@ -20,21 +20,13 @@
 namespace zp::green {
 namespace {
 
-constexpr int32_t kDays = 14;
-
 class IssuanceDemo : public testing::Test {
  protected:
   static void SetUpTestSuite() {
-    demo::DemoOptions o;
-    o.enterprises = 20;
-    o.year = 2025;
-    o.days = kDays;
-    auto eng = demo::OpenDemoEngine("memory:green-issuance", o);
+    int64_t from_s = 0, to_s = 0;
+    auto eng = demo::OpenTwoWeekDemo("green-issuance", &from_s, &to_s);
     ASSERT_TRUE(eng.ok()) << eng.status().ToString();
     engine_ = std::move(*eng).release();
-    const TimeZone tz = engine_->zone();
-    const int64_t from_s = tz.DayStart(DaysFromCivil(2025, 1, 1));
-    const int64_t to_s = tz.DayStart(DaysFromCivil(2025, 1, 1) + kDays);
     auto supply = DefaultSupplyFromRegistry(*engine_);
     ASSERT_TRUE(supply.ok()) << supply.status().ToString();
     supply_ = new Supply(std::move(*supply));
@@ -108,7 +100,7 @@ class IssuanceDemo : public testing::Test {
 
 TEST_F(IssuanceDemo, IssuedWhEqualGenerationForEveryHourAndSource) {
   const SupplyInput& si = *input_;
-  ASSERT_EQ(si.input.hours, kDays * 24);
+  ASSERT_EQ(si.input.hours, demo::TwoWeekDemo::kDays * 24);
   ASSERT_GE(si.input.sources(), 3);
   const int64_t generation = GenerationWh(si);
   ASSERT_GT(generation, 0);

@@ -468,9 +468,13 @@ TEST(GreenServiceSupplyTest, StorageExternalSupplyAndGecs) {
     if (b.status == CertStatus::kClaimed) claimed[b.consumer] += b.to_wh - b.from_wh;
     if (b.device == "WIND.GT") {
       EXPECT_EQ(b.location, "external");
-      if (b.status != CertStatus::kClaimed) EXPECT_EQ(b.account, "contract:GT.FLAT");
+      if (b.status != CertStatus::kClaimed) {
+        EXPECT_EQ(b.account, "contract:GT.FLAT");
+      }
     }
-    if (b.device == "BESS.E1") EXPECT_EQ(b.technology, "storage");
+    if (b.device == "BESS.E1") {
+      EXPECT_EQ(b.technology, "storage");
+    }
   }
   EXPECT_EQ(claimed["storage:BESS.E1"], takes);
   for (int32_t c = 0; c < in->input.consumers; ++c) {

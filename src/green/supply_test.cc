@@ -31,22 +31,15 @@
 namespace zp::green {
 namespace {
 
-constexpr int32_t kDays = 14;
-constexpr double kResidual2023 = 0.6096e-3;  // tCO2/kWh, MEE 2023 excl. market non-fossil
+constexpr int32_t kDays = demo::TwoWeekDemo::kDays;  // the park of OpenTwoWeekDemo
+constexpr double kResidual2023 = 0.6096e-3;          // tCO2/kWh, MEE 2023 excl. market non-fossil
 
 class SupplyDemo : public testing::Test {
  protected:
   static void SetUpTestSuite() {
-    demo::DemoOptions o;
-    o.enterprises = 20;
-    o.year = 2025;
-    o.days = kDays;
-    auto eng = demo::OpenDemoEngine("memory:green-supply", o);
+    auto eng = demo::OpenTwoWeekDemo("green-supply", &from_s_, &to_s_);
     ASSERT_TRUE(eng.ok()) << eng.status().ToString();
     engine_ = std::move(*eng).release();
-    const TimeZone tz = engine_->zone();
-    from_s_ = tz.DayStart(DaysFromCivil(2025, 1, 1));
-    to_s_ = tz.DayStart(DaysFromCivil(2025, 1, 1) + kDays);
   }
   static void TearDownTestSuite() {
     delete engine_;
@@ -523,7 +516,9 @@ TEST_F(SmallSupply, PriorityRoundsServeLowerPriorityFirst) {
   auto flows = AllocateHourFlows(si.input, 12);
   ASSERT_TRUE(flows.ok());
   for (const Flow& f : *flows) {
-    if (f.source == pv) EXPECT_EQ(f.round, 1);
+    if (f.source == pv) {
+      EXPECT_EQ(f.round, 1);
+    }
   }
 
   // Same priority: one round, shared in proportion to generation (4000 * 6/9 and 4000 * 3/9,
@@ -741,7 +736,9 @@ TEST_F(SmallSupply, StorageShiftsSurplusWithoutCountingItTwice) {
     auto flows = AllocateHourFlows(si.input, h);
     ASSERT_TRUE(flows.ok());
     for (const Flow& f : *flows) {
-      if (f.source == bess || f.source == pv || f.source == pv2) ASSERT_EQ(f.consumer, e1);
+      if (f.source == bess || f.source == pv || f.source == pv2) {
+        ASSERT_EQ(f.consumer, e1);
+      }
     }
   }
   // The hourly green supply names the storage among E1's sources.
