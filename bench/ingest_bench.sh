@@ -233,7 +233,7 @@ if wants zeropark; then
   ZP_TOKEN="$("$ZP_BIN" token issue --db "$WORK/zp/park.zpdb" --username bench --name bench \
     2>/dev/null)"
   export ZP_TOKEN
-  "$ZP_BIN" serve --db "$WORK/zp/park.zpdb" --host 127.0.0.1 --port "$ZP_PORT" \
+  "$ZP_BIN" serve --db "$WORK/zp/park.zpdb" --host 127.0.0.1 --port "$ZP_PORT" --hj212-port -1 \
     >"$WORK/zeropark.log" 2>&1 &
   ZP_PID=$!
   PIDS+=("$ZP_PID")

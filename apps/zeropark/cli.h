@@ -61,5 +61,6 @@ void AddAccountingCommands(CLI::App& app, Runner* run);  // energy, carbon, econ
 void AddAccountCommands(CLI::App& app, Runner* run);     // user, token, audit
 void AddLedgerCommands(CLI::App& app, Runner* run);      // ledger verify, ledger export
 void AddGreenCommands(CLI::App& app, Runner* run);       // green supply
+void AddEnvCommands(CLI::App& app, Runner* run);         // hj212-sim, env sources
 
 }  // namespace zp::cli

@@ -35,7 +35,7 @@ expect_ok "version" "$ZP" version
 contains "version" "$OUT" "zeropark "
 expect_ok "help" "$ZP" --help
 for sub in serve demo import registry park zone enterprise meter query readings completeness flush version \
-           energy carbon economic refdata accounting user token audit ledger green; do
+           energy carbon economic refdata accounting user token audit ledger green hj212-sim env; do
   contains "help lists $sub" "$OUT" "$sub"
 done
 expect_ok "import --help" "$ZP" import --help
@@ -361,11 +361,11 @@ expect_ok "token list 3" "$ZP" token list --db "$DB" --csv
 contains "token revoked" "$(echo "$OUT" | grep to-revoke)" "revoked"
 
 # Serve on any port; talk HTTP over loopback with bash's /dev/tcp; stop with SIGTERM.
-"$ZP" serve --db "$DB" --port 0 2>"$WORK/serve.err" &
+"$ZP" serve --db "$DB" --port 0 --hj212-port 0 2>"$WORK/serve.err" &
 SERVER_PID=$!
 PORT=""
 for _ in $(seq 1 100); do
-  PORT="$(grep -o '127\.0\.0\.1:[0-9]*' "$WORK/serve.err" | head -1 | cut -d: -f2)"
+  PORT="$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$WORK/serve.err" | head -1 | cut -d: -f3)"
   [[ -n "$PORT" ]] && break
   sleep 0.05
 done
@@ -581,6 +581,99 @@ contains "green supply missing db" "$ERR" "no database"
 [[ ! -e "$WORK/none.zpdb" ]] || fail "green supply show created a database"
 expect_ok "green supply audit" "$ZP" audit --db "$GDB" --csv --limit 1000
 contains "green supply import audited" "$OUT" "green supply import"
+
+# --- environment: the pollution-source registry and the data-logger simulator.
+EDB="$WORK/env.zpdb"
+expect_ok "env enterprise" "$ZP" enterprise add "$ENT" --db "$EDB" --name "环保公司" --industry C2614
+expect_ok "env sources help" "$ZP" env sources --help
+for sub in show export import validate; do contains "env sources help lists $sub" "$OUT" "$sub"; done
+expect_ok "env sources show empty" "$ZP" env sources show --db "$EDB"
+contains "no sources yet" "$OUT" "no pollution sources registered / 未登记污染源"
+expect_ok "hj212-sim print sources" "$ZP" hj212-sim --db "$EDB" --loggers 4 --seed 5 --print-sources
+echo "$OUT" > fleet_sources.json
+py "fleet sources" '
+import json, sys
+d = json.load(sys.stdin)["sources"]
+assert len(d) == 4, d
+assert all(len(s["password_sha256"]) == 64 and "password" not in s for s in d)
+kinds = sorted(s["kind"] for s in d)
+assert kinds == ["outfall", "stack", "stack", "stack"], kinds
+out = [s for s in d if s["kind"] == "outfall"][0]
+assert all("demo" in l["basis"] and "演示数据" in l["basis"] for l in out["limits"]), out'
+expect_ok "hj212-sim print sources again" "$ZP" hj212-sim --db "$EDB" --loggers 4 --seed 5 --print-sources
+[[ "$OUT" == "$(cat fleet_sources.json)" ]] || fail "hj212-sim --print-sources is not deterministic"
+expect_ok "env sources validate" "$ZP" env sources validate --db "$EDB" --file fleet_sources.json
+contains "env sources validate" "$OUT" "valid, 4 sources (3 stacks, 1 outfalls)"
+expect_ok "env sources still empty" "$ZP" env sources show --db "$EDB"
+contains "validate stores nothing" "$OUT" "no pollution sources registered"
+# Errors name the source and field; nothing is stored.
+sed "s/\"enterprise\":\"$ENT\"/\"enterprise\":\"91210112MA0Y000000\"/" fleet_sources.json > bad_ent.json
+expect_fail "env sources unknown enterprise" "$ZP" env sources validate --db "$EDB" --file bad_ent.json
+contains "unknown enterprise error" "$ERR" "is not an enterprise of the park"
+sed 's/"a21026"/"x99999"/' fleet_sources.json > bad_pollutant.json
+expect_fail "env sources unknown pollutant" "$ZP" env sources import --db "$EDB" --file bad_pollutant.json
+contains "unknown pollutant error" "$ERR" "x99999"
+contains "import error says nothing stored" "$ERR" "nothing was stored"
+printf '{"sources": [' > broken_sources.json
+expect_fail "env sources broken json" "$ZP" env sources validate --db "$EDB" --file broken_sources.json
+contains "broken json error" "$ERR" "not valid JSON"
+expect_fail "env sources missing db" "$ZP" env sources show --db "$WORK/none.zpdb"
+contains "env sources missing db" "$ERR" "no database"
+# Import from stdin, then show and export.
+expect_ok "env sources import" "$ZP" env sources import --db "$EDB" --file - < fleet_sources.json
+contains "env sources import" "$OUT" "stored the source registry: 4 sources"
+expect_ok "env sources show" "$ZP" env sources show --db "$EDB"
+contains "env sources show stack" "$OUT" "$ENT.DA001"
+contains "env sources show outfall" "$OUT" "$ENT.DW001"
+contains "env sources show limits" "$OUT" "SO2"
+expect_ok "env sources export" "$ZP" env sources export --db "$EDB"
+[[ "$OUT" != *password_sha256* ]] || fail "env sources export shows password hashes without --with-secrets"
+expect_ok "env sources export with secrets" "$ZP" env sources export --db "$EDB" --with-secrets
+[[ "$OUT" == "$(cat fleet_sources.json)" ]] || fail "env sources export --with-secrets differs from the import"
+# An edited registry without passwords keeps the stored hashes.
+"$ZP" env sources export --db "$EDB" | sed 's/"name":"1号/"name":"一号/' > renamed.json
+expect_ok "env sources reimport without secrets" "$ZP" env sources import --db "$EDB" --file renamed.json
+expect_ok "env sources export renamed" "$ZP" env sources export --db "$EDB" --with-secrets
+contains "renamed source" "$OUT" "一号"
+contains "hashes kept" "$OUT" "password_sha256"
+expect_ok "env sources audit" "$ZP" audit --db "$EDB" --csv --limit 1000
+contains "env sources import audited" "$OUT" "env sources import"
+# The simulator: the fleet as options for a database a server holds; no server -> clear error.
+expect_ok "hj212-sim print fleet" "$ZP" hj212-sim --db "$EDB" --loggers 4 --seed 5 --print-fleet
+echo "$OUT" > fleet.json
+contains "fleet json" "$OUT" '"loggers":4'
+expect_ok "hj212-sim sources from the fleet file" "$ZP" hj212-sim --fleet fleet.json --print-sources
+[[ "$OUT" == "$(cat fleet_sources.json)" ]] || fail "hj212-sim --fleet plays another fleet"
+expect_fail "hj212-sim without a port" "$ZP" hj212-sim --fleet fleet.json
+contains "port required" "$ERR" "--port is required"
+expect_fail "hj212-sim without a server" "$ZP" hj212-sim --fleet fleet.json --port 1 --duration 1
+contains "no server" "$ERR" "cannot connect"
+# Against the server's HJ 212 port: every frame acknowledged.
+"$ZP" serve --db "$EDB" --port 0 --hj212-port 0 2>"$WORK/env_serve.err" &
+SERVER_PID=$!
+HJ_PORT=""
+for _ in $(seq 1 100); do
+  HJ_PORT="$(sed -n 's/.*HJ 212.* port \([0-9][0-9]*\).*/\1/p' "$WORK/env_serve.err" | head -1)"
+  [[ -n "$HJ_PORT" ]] && break
+  sleep 0.05
+done
+if [[ -z "$HJ_PORT" ]]; then
+  fail "serve did not report its HJ 212 port: $(cat "$WORK/env_serve.err")"
+else
+  expect_ok "hj212-sim against serve" "$ZP" hj212-sim --fleet fleet.json --port "$HJ_PORT" \
+    --backfill 900 --duration 2 --no-faults
+  contains "hj212-sim progress" "$OUT" "replies"
+  contains "hj212-sim done" "$OUT" "done:"
+  py "hj212-sim: every frame answered" '
+import re, sys
+m = re.search(r"sent (\d+) frames .*replies (\d+), refused (\d+), timeouts (\d+)", sys.stdin.read())
+assert m, "no summary"
+sent, replies, refused, timeouts = map(int, m.groups())
+assert sent > 4 * 900 // 60 and replies == sent and refused == 0 and timeouts == 0, m.groups()'
+fi
+kill -TERM "$SERVER_PID"
+wait "$SERVER_PID"
+SERVER_PID=""
 
 if (( FAILURES > 0 )); then
   echo "$FAILURES failures" >&2

@@ -23,7 +23,9 @@
 #include "zp/base/logging.h"
 #include "zp/base/time.h"
 #include "zp/demo/demo.h"
+#include "zp/demo/demo_env.h"
 #include "zp/demo/demo_green.h"
+#include "zp/environment/simulator.h"
 #include "zp/green/supply.h"
 #include "zp/server/server.h"
 
@@ -35,6 +37,7 @@ struct ServeArgs {
   std::string host = "127.0.0.1";
   int port = 8080;
   int threads = 0;
+  int hj212_port = 9212;  // -1: no HJ 212 listener
   bool insecure_cookies = false;
   std::string web_dir;  // empty: $ZP_WEB_DIR, else the checkout's web/dist
 };
@@ -111,6 +114,51 @@ class DemoLiveLoop {
   bool stop_ = false;
 };
 
+// Plays the demo's data loggers (environment::RunSimulator) against the server's own HJ 212
+// port: the last 24 hours first (as fast as the server acknowledges), then in real time; with
+// live off it stops once it has caught up with the clock.
+class DemoSimLoop {
+ public:
+  static std::unique_ptr<DemoSimLoop> Start(engine::Engine& engine, int port, bool live) {
+    Result<std::vector<environment::SimLogger>> fleet = demo::DemoFleet(engine);
+    if (!fleet.ok() || fleet->empty()) {
+      fmt::print(stderr, "data-logger simulator off: {} / 数采仪模拟未启用\n",
+                 fleet.ok() ? "no demo fleet" : fleet.error().message());
+      return nullptr;
+    }
+    auto loop = std::unique_ptr<DemoSimLoop>(new DemoSimLoop());
+    environment::SimOptions options;
+    options.port = port;
+    options.backfill_s = 86400;
+    options.stop_when_caught_up = !live;
+    options.zone = engine.zone();
+    loop->thread_ = std::thread([p = loop.get(), fleet = std::move(*fleet), options] {
+      Result<environment::SimStats> stats =
+          environment::RunSimulator(fleet, options, p->stop_, nullptr);
+      if (!stats.ok()) {
+        LogWarning("demo data-logger simulator stopped: {}", stats.error().ToString());
+      } else {
+        LogInfo("demo data-logger simulator: {} frames, {} acknowledged", stats->frames_sent,
+                stats->replies);
+      }
+    });
+    fmt::print(stderr,
+               "data loggers: {} simulated HJ 212 loggers send to port {} (last 24 h first{}) / "
+               "模拟数采仪已启动\n",
+               fleet->size(), port, live ? ", then live" : "");
+    return loop;
+  }
+  ~DemoSimLoop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  DemoSimLoop() = default;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
 void AddListenOptions(CLI::App* sub, ServeArgs* args) {
   sub->add_option("--host", args->host, "address to listen on / 监听地址")->capture_default_str();
   sub->add_option("--port", args->port, "port to listen on, 0 = any / 端口")
@@ -118,6 +166,11 @@ void AddListenOptions(CLI::App* sub, ServeArgs* args) {
       ->capture_default_str();
   sub->add_option("--threads", args->threads, "HTTP worker threads, 0 = automatic / 工作线程数")
       ->check(CLI::Range(0, 1024));
+  sub->add_option(
+         "--hj212-port", args->hj212_port,
+         "HJ 212-2017 TCP port for data loggers, 0 = any, -1 = off / HJ 212 数采仪接入端口")
+      ->check(CLI::Range(-1, 65535))
+      ->capture_default_str();
   sub->add_flag("--insecure-cookies", args->insecure_cookies,
                 "session cookies without the Secure attribute (only behind a plain-HTTP proxy on "
                 "another host) / 会话 Cookie 不加 Secure");
@@ -237,7 +290,8 @@ sigset_t BlockStopSignals() {
 
 // Serves until SIGINT or SIGTERM, then stops the server and flushes the engine. The signals must
 // have been blocked (BlockStopSignals) before any thread was started.
-int ServeUntilSignal(engine::Engine& engine, const ServeArgs& args, bool demo_live = false) {
+int ServeUntilSignal(engine::Engine& engine, const ServeArgs& args, bool demo = false,
+                     bool demo_live = false) {
   const sigset_t signals = BlockStopSignals();
 
   server::ServerOptions options;
@@ -246,6 +300,7 @@ int ServeUntilSignal(engine::Engine& engine, const ServeArgs& args, bool demo_li
   options.threads = args.threads;
   options.secure_cookies = !args.insecure_cookies;
   options.web_dir = WebDir(args);
+  options.hj212_port = args.hj212_port;
   Result<std::unique_ptr<server::Server>> server = server::Server::Start(engine, options);
   if (!server.ok()) return Fail(server.error());
   const model::Park park = engine.GetPark();
@@ -257,15 +312,24 @@ int ServeUntilSignal(engine::Engine& engine, const ServeArgs& args, bool demo_li
              "正在服务, 按 Ctrl-C 停止 / press Ctrl-C to stop\n",
              server::Version(), park.name.empty() ? "the park" : park.name, host, (*server)->port(),
              args.db, host, (*server)->port());
+  if ((*server)->hj212_port() > 0) {
+    fmt::print(stderr, "HJ 212 listening on port {} / HJ 212 数采仪接入端口 {}\n",
+               (*server)->hj212_port(), (*server)->hj212_port());
+  }
   if (Status s = OfferSetup(engine, fmt::format("http://{}:{}/", host, (*server)->port()));
       !s.ok()) {
     fmt::print(stderr, "warning: {}\n", s.message());
   }
   std::unique_ptr<DemoLiveLoop> live;
   if (demo_live) live = DemoLiveLoop::Start(engine);
+  std::unique_ptr<DemoSimLoop> loggers;
+  if (demo && (*server)->hj212_port() > 0) {
+    loggers = DemoSimLoop::Start(engine, (*server)->hj212_port(), demo_live);
+  }
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   fmt::print(stderr, "stopping (signal {}) ...\n", signal_number);
+  loggers.reset();
   live.reset();
   (*server)->Stop();
   if (Status s = engine.Flush(); !s.ok()) return Fail(s.WithContext("final flush"));
@@ -367,11 +431,21 @@ int RunDemo(const DemoArgs& args) {
     Result<demo::DemoGreenSummary> green = demo::BuildDemoGreen(**engine, green_options);
     if (!green.ok()) return Fail(green.error().WithContext("demo green power / 演示绿电"));
   }
+  // Environmental monitoring: the pollution sources of a fleet of simulated data loggers, once.
+  Result<std::optional<std::string>> sources = (*engine)->GetSetting(environment::kSettingSources);
+  if (!sources.ok()) return Fail(sources.error());
+  if (!sources->has_value()) {
+    Result<std::vector<environment::SimLogger>> fleet =
+        demo::BuildDemoEnvironment(**engine, args.seed);
+    if (!fleet.ok()) return Fail(fleet.error().WithContext("demo environment / 演示环境监测"));
+    fmt::print(stderr, "demo: {} pollution sources with HJ 212 data loggers / 个污染源已登记\n",
+               fleet->size());
+  }
   if (Status s = EnsureDemoAccounts(**engine, args.serve.db); !s.ok()) {
     return Fail(s.WithContext("demo accounts"));
   }
   if (args.no_serve) return 0;
-  return ServeUntilSignal(**engine, args.serve, /*demo_live=*/!args.no_live);
+  return ServeUntilSignal(**engine, args.serve, /*demo=*/true, /*demo_live=*/!args.no_live);
 }
 
 }  // namespace

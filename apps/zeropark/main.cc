@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   zp::cli::AddAccountCommands(app, &run);
   zp::cli::AddLedgerCommands(app, &run);
   zp::cli::AddGreenCommands(app, &run);
+  zp::cli::AddEnvCommands(app, &run);
   zp::cli::SetCommandLine(argc, argv);
 
   try {

@@ -238,6 +238,7 @@ HttpResponse Api::MetricsText(const HttpRequest& r) {
   HttpResponse resp;
   resp.content_type = "text/plain; version=0.0.4; charset=utf-8";
   resp.body = metrics_.Render(engine_.stats());
+  resp.body += EnvMetricsText();
   return resp;
 }
 

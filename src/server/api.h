@@ -5,6 +5,7 @@
 // (itself thread-safe) and the Metrics.
 
 #include <array>
+#include <atomic>
 #include <climits>
 #include <cstddef>
 #include <cstdint>
@@ -26,6 +27,10 @@
 #include "zp/engine/engine.h"
 #include "zp/green/service.h"
 
+namespace zp::environment {
+class EnvService;
+}  // namespace zp::environment
+
 namespace zp::server {
 
 struct ApiOptions {
@@ -34,6 +39,9 @@ struct ApiOptions {
   // Session cookies carry the Secure attribute (browsers still send them to http://127.0.0.1 and
   // http://localhost). Turn off only behind a plain-HTTP proxy on another host.
   bool secure_cookies = true;
+  // The alarm stream (GET /api/v1/env/alarms/stream) ends after this long; the browser's
+  // EventSource reconnects, so no worker thread is held forever.
+  int64_t event_stream_max_s = 300;
 };
 
 class Api {
@@ -46,6 +54,9 @@ class Api {
   // Opens the green-power service (replaying the ledger) on a thread of its own, so that the
   // first green request does not wait for it; joined by the destructor.
   void WarmUpGreen();
+  // The environment service behind /api/v1/env (owned by the caller, outliving the Api and every
+  // response stream it produced); null: those routes answer 503.
+  void SetEnvironment(environment::EnvService* env);
 
   const Router& router() const { return router_; }
   Metrics& metrics() { return metrics_; }
@@ -149,6 +160,19 @@ class Api {
   // The green-power service: opened on first use (it replays the ledger), then refreshed when
   // another writer appended to the stored ledger.
   Result<green::GreenService*> Green();
+  // Environmental monitoring (api_env.cc).
+  HttpResponse GetEnvSources(const HttpRequest& r);
+  HttpResponse PutEnvSources(const HttpRequest& r);
+  HttpResponse EnvLive(const HttpRequest& r);
+  HttpResponse EnvAlarms(const HttpRequest& r);
+  HttpResponse AcknowledgeEnvAlarm(const HttpRequest& r);
+  HttpResponse CloseEnvAlarm(const HttpRequest& r);
+  HttpResponse EnvAlarmStream(const HttpRequest& r);
+  HttpResponse EnvHistory(const HttpRequest& r);
+  // The alarm as stored, for the audit log of acknowledge / close ("" when there is none).
+  std::string EnvAlarmState(const HttpRequest& r);
+  // zp_hj212_* and zp_env_* lines of /metrics.
+  std::string EnvMetricsText();
   // Accounting.
   HttpResponse EnergyReport(const HttpRequest& r);
   HttpResponse CarbonReport(const HttpRequest& r);
@@ -182,6 +206,7 @@ class Api {
   std::mutex green_mu_;
   std::unique_ptr<green::GreenService> green_;
   std::thread green_warmup_;
+  std::atomic<environment::EnvService*> env_{nullptr};
   std::mutex examples_mutex_;
   Examples examples_;
   Router router_;

@@ -149,6 +149,8 @@ std::string_view AccessName(Access a) {
       return "enterprise-write";
     case Access::kAudit:
       return "audit";
+    case Access::kSupervise:
+      return "supervise";
     case Access::kAdmin:
       return "admin";
   }
@@ -221,6 +223,18 @@ void Api::ApplyAccessRules(std::vector<Route>* routes) {
       {"GET /api/v1/economic", {Access::kRead, PathTarget::kNone, true}},
       {"POST /api/v1/economic", {Access::kEnterpriseWrite}},
       {"DELETE /api/v1/economic", {Access::kEnterpriseWrite}},
+      // Environmental monitoring: sources, live values, alarms and history are scoped in the
+      // handlers (officers: the enterprises and alarms of their zones; enterprise users: their
+      // own). Acknowledging and closing an alarm is the officer's of its zone (checked by the
+      // handler) or the administrator's; the registry with the loggers' passwords is admin's.
+      {"GET /api/v1/env/sources", {Access::kRead}},
+      {"PUT /api/v1/env/sources", {Access::kAdmin}},
+      {"GET /api/v1/env/live", {Access::kRead}},
+      {"GET /api/v1/env/alarms", {Access::kRead}},
+      {"GET /api/v1/env/alarms/stream", {Access::kRead}},
+      {"POST /api/v1/env/alarms/{id}/acknowledge", {Access::kSupervise}},
+      {"POST /api/v1/env/alarms/{id}/close", {Access::kSupervise}},
+      {"GET /api/v1/env/history", {Access::kRead}},
       // Accounts.
       {"GET /api/v1/me", {Access::kSelf}},
       {"POST /api/v1/logout", {Access::kSelf}},
@@ -324,6 +338,9 @@ std::optional<HttpResponse> Api::Authorize(const Route& route, HttpRequest& requ
       break;
     case Access::kAudit:
       allowed = role == auth::Role::kAdmin || role == auth::Role::kAuditor;
+      break;
+    case Access::kSupervise:
+      allowed = role == auth::Role::kAdmin || role == auth::Role::kOfficer;
       break;
     case Access::kAdmin:
       allowed = role == auth::Role::kAdmin;

@@ -399,6 +399,63 @@ std::vector<Route> Api::BuildRoutes() {
        Q("item", "product or contract / 产品或合同")},
       "", "", 204, bind(&Api::DeleteEnterpriseData)));
 
+  // Environmental monitoring (HJ 212).
+  const std::string env_tag = "environment";
+  const ParamSpec alarm_id = PathParam("id", "alarm id / 报警编号");
+  routes.push_back(route(
+      "GET", "/api/v1/env/sources", env_tag,
+      "Pollution sources (stacks, outfalls) with their loggers' MN, pollutants, fuel, reference "
+      "O2 and limit overrides, never the passwords; the enterprise's name and zone / 污染源登记",
+      {}, "", kJson, 200, bind(&Api::GetEnvSources)));
+  routes.push_back(route(
+      "PUT", "/api/v1/env/sources", env_tag,
+      "Replace the source registry ({\"sources\":[...]}; a source without password or "
+      "password_sha256 keeps its stored one); validated against the registry, errors name the "
+      "source and field / 修改污染源登记",
+      {}, kJson, kJson, 200, bind(&Api::PutEnvSources)));
+  routes.push_back(route(
+      "GET", "/api/v1/env/live", env_tag,
+      "Live view: each source's state (normal, exceeded, fault, offline, no_data), latest value "
+      "of each pollutant against its limit, active alarms, and the HJ 212 listener's counters / "
+      "实时监测",
+      {}, "", kJson, 200, bind(&Api::EnvLive)));
+  routes.push_back(
+      route("GET", "/api/v1/env/alarms", env_tag,
+            "Alarms (exceedance, data loss, device fault), newest first; next_before_id pages on / "
+            "报警列表",
+            {OneOf(Q("state", "only this state; active = open or acknowledged / 状态"),
+                   {"open", "acknowledged", "closed", "active"}),
+             OneOf(Q("kind", "only this kind / 类型"), {"exceedance", "data_loss", "device_fault"}),
+             Q("enterprise", "only this enterprise / 企业"), Q("source", "only this source / 排口"),
+             Q("pollutant", "only this pollutant (HJ 212 code, e.g. a21026) / 污染物"),
+             Q("from", "still active or last seen at or after this time / 起始时间"),
+             Q("to", "opened before this time / 截止时间"),
+             Q("before_id", "only alarms with a smaller id (paging) / 翻页", "integer"),
+             Q("limit", "at most this many (default 100, at most 1000) / 条数", "integer")},
+            "", kJson, 200, bind(&Api::EnvAlarms)));
+  routes.push_back(route(
+      "GET", "/api/v1/env/alarms/stream", env_tag,
+      "Server-Sent Events: \"event: alarm\" with the alarm's JSON on every change within your "
+      "scope, \"event: reload\" when changes were missed, a keep-alive comment every 15 s; "
+      "ends after 5 minutes (EventSource reconnects) / 报警实时推送",
+      {}, "", "text/event-stream", 200, bind(&Api::EnvAlarmStream)));
+  routes.push_back(route("POST", "/api/v1/env/alarms/{id}/acknowledge", env_tag,
+                         "Acknowledge an open alarm (the officer of its zone, or admin); 409 when "
+                         "it is not open / 确认报警",
+                         {alarm_id}, "", kJson, 200, bind(&Api::AcknowledgeEnvAlarm)));
+  routes.push_back(route("POST", "/api/v1/env/alarms/{id}/close", env_tag,
+                         "Close an alarm with {\"note\"} (required); 409 when already closed / "
+                         "关闭报警(需填写处理说明)",
+                         {alarm_id}, kJson, kJson, 200, bind(&Api::CloseEnvAlarm)));
+  routes.push_back(route(
+      "GET", "/api/v1/env/history", env_tag,
+      "History of one source and pollutant: evaluated hours (averages, O2-corrected, load kg, "
+      "validity, exceedance) and the minute or real-time points; default the last 24 h, at most "
+      "31 days / 历史数据",
+      {Required(Q("source", "source code / 排口")),
+       Required(Q("pollutant", "HJ 212 pollutant code, e.g. a21026 / 污染物")), From(), To()},
+      "", kJson, 200, bind(&Api::EnvHistory)));
+
   // Accounts.
   const std::string accounts_tag = "accounts";
   const ParamSpec id_param = PathParam("id", "numeric id / 编号");
@@ -485,6 +542,12 @@ std::vector<Route> Api::BuildRoutes() {
     if (r.path == "/api/v1/park" && r.method == "PUT") r.audit_state = state_of("/api/v1/park");
     if (r.path == "/api/v1/green/supply" && r.method == "PUT") {
       r.audit_state = state_of("/api/v1/green/supply");
+    }
+    if (r.path == "/api/v1/env/sources" && r.method == "PUT") {
+      r.audit_state = state_of("/api/v1/env/sources");
+    }
+    if (r.path.starts_with("/api/v1/env/alarms/{id}/") && r.method == "POST") {
+      r.audit_state = [this](const HttpRequest& q) { return EnvAlarmState(q); };
     }
     if (r.path == "/api/v1/accounting/settings" && r.method == "PUT") {
       r.audit_state = state_of("/api/v1/accounting/settings");

@@ -16,6 +16,7 @@
 #include <set>
 
 #include "api.h"
+#include "http_testing.h"
 #include "zp/engine/testing.h"
 #include "zp/server/server.h"
 #include "zp/store/store.h"
@@ -66,6 +67,8 @@ bool Allowed(Access access, std::string_view role) {
       return role == "admin" || role == "enterprise";
     case Access::kAudit:
       return role == "admin" || role == "auditor";
+    case Access::kSupervise:
+      return role == "admin" || role == "officer";
     case Access::kAdmin:
       return role == "admin";
   }
@@ -85,6 +88,17 @@ class AuthTest : public ::testing::Test {
     auto server = Server::Start(*engine_, options);
     ASSERT_TRUE(server.ok()) << server.error().ToString();
     server_ = std::move(*server);
+    // A pollution source of each enterprise (the environment API's scope).
+    const std::string sources = fmt::format(
+        R"({{"sources":[{{"code":"A.DA001","name":"甲 1号锅炉","enterprise":"{}","kind":"stack",
+        "mn":"A0000000000000000000001","password":"pw-a","fuel":"coal","boiler_class":"in_use",
+        "pollutants":["a21026","a19001"]}},{{"code":"B.DA001","name":"乙 Bravo 1号锅炉",
+        "enterprise":"{}","kind":"stack","mn":"B0000000000000000000001","password":"pw-b",
+        "fuel":"gas","boiler_class":"new","pollutants":["a21002","a19001"]}}]}})",
+        a_, b_);
+    auto put = Send("PUT", "/api/v1/env/sources", sources, tokens_.at("admin"));
+    ASSERT_TRUE(put);
+    ASSERT_EQ(put->status, 200) << put->body;
   }
   void TearDown() override {
     if (server_) server_->Stop();
@@ -170,7 +184,7 @@ class AuthTest : public ::testing::Test {
     c.set_read_timeout(30, 0);
     httplib::Headers headers = extra;
     if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
-    if (method == "GET") return c.Get(target, headers);
+    if (method == "GET") return testing::GetUntilEventStream(c, target, headers);
     if (method == "POST") return c.Post(target, headers, body, type);
     if (method == "PUT") return c.Put(target, headers, body, type);
     return c.Delete(target, headers);
@@ -195,8 +209,9 @@ class AuthTest : public ::testing::Test {
 
   std::map<std::string, std::string> OwnValues(const Route& route) {
     std::map<std::string, std::string> v = {
-        {"meter", "A.EL"},     {"enterprise", a_}, {"entity", a_}, {"indicator", "added_value"},
-        {"period", "2025-01"}, {"mapping", "m1"},  {"name", "m1"}, {"id", "999999"}};
+        {"meter", "A.EL"},     {"enterprise", a_},     {"entity", a_}, {"indicator", "added_value"},
+        {"period", "2025-01"}, {"mapping", "m1"},      {"name", "m1"}, {"id", "999999"},
+        {"source", "A.DA001"}, {"pollutant", "a21026"}};
     v["code"] = route.path_target == PathTarget::kEnterprise ? a_
                 : route.path.starts_with("/api/v1/zones")    ? "Z1"
                                                              : "A.EL";
@@ -246,7 +261,7 @@ TEST_F(AuthTest, EveryRouteAsEveryRole) {
 
 TEST_F(AuthTest, EnterpriseAAskingForBByEveryPathAndParameter) {
   Api api(*engine_, ApiOptions{});
-  const std::vector<std::string> b_markers = {b_, "B.EL", "Bravo", "987.75"};
+  const std::vector<std::string> b_markers = {b_, "B.EL", "Bravo", "987.75", "B.DA001"};
   for (const std::string role : {"enterprise", "officer"}) {
     const std::string& token = tokens_.at(role);
     for (const Route& route : api.router().routes()) {
@@ -269,6 +284,7 @@ TEST_F(AuthTest, EnterpriseAAskingForBByEveryPathAndParameter) {
         std::string value;
         if (p.name == "enterprise" || p.name == "entity") value = b_;
         if (p.name == "meter") value = "B.EL";
+        if (p.name == "source") value = "B.DA001";
         if (value.empty()) continue;
         auto v = OwnValues(route);
         v[p.name] = value;

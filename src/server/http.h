@@ -3,6 +3,7 @@
 // HTTP-library-neutral request and response values, the route table and the JSON error shape.
 // Handlers see only these types; server.cc adapts cpp-httplib to them.
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -56,11 +57,19 @@ struct HttpRequest {
   std::string_view PathParam(std::string_view name) const;
 };
 
+// Sends one piece of a streamed body at once; false when the client has gone.
+using StreamWriter = std::function<bool(std::string_view piece)>;
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // A body produced as it goes (Server-Sent Events), sent chunked instead of `body`: called once,
+  // on the request's worker thread, after the status and headers went out; the body ends when it
+  // returns. It must return within a second of `stopping` turning true (the server is stopping)
+  // and must not throw. It may outlive the handler: capture what it needs by value.
+  std::function<void(const StreamWriter& write, const std::atomic<bool>& stopping)> stream;
 };
 
 // HTTP status of a Status code: 400, 404, 409, 413, 500, ...
@@ -102,6 +111,7 @@ enum class Access : uint8_t {
   kUpload,           // readings: admin; enterprise users for their meters; devices for theirs
   kEnterpriseWrite,  // enterprise data: admin; enterprise users for their enterprise
   kAudit,            // the audit log: admin, auditor
+  kSupervise,        // environmental alarms' lifecycle: admin; officers for their zones' alarms
   kAdmin,            // everything else that changes the park: admin only
 };
 std::string_view AccessName(Access a);

@@ -27,7 +27,69 @@ void Counter(std::string* out, std::string_view name, std::string_view help, int
   *out += fmt::format("# HELP {0} {1}\n# TYPE {0} {2}\n{0} {3}\n", name, help, type, value);
 }
 
+void Gauge(std::string* out, std::string_view name, std::string_view help, double value) {
+  *out += fmt::format("# HELP {0} {1}\n# TYPE {0} gauge\n{0} {2}\n", name, help, value);
+}
+
+// Refusal reasons of the HJ 212 server (frame errors) and of the environment service's sink.
+constexpr std::string_view kRefusalReasons[] = {
+    "bad_crc",    "bad_length",   "truncated",    "oversized",      "garbage",     "bad_segment",
+    "unknown_mn", "bad_password", "version_2005", "unsupported_cn", "future_time", "store_failed"};
+
 }  // namespace
+
+std::string RenderEnvMetrics(const std::optional<hj212::ServerStats>& hj212,
+                             const environment::EnvStats& env) {
+  const hj212::ServerStats s = hj212.value_or(hj212::ServerStats{});
+  auto n = [](uint64_t v) { return static_cast<int64_t>(v); };
+  std::string out;
+  out.reserve(4096);
+  Counter(&out, "zp_hj212_connections_open", "Open HJ 212 data-logger connections.",
+          n(s.connections_open), "gauge");
+  Counter(&out, "zp_hj212_connections_accepted_total", "HJ 212 connections accepted.",
+          n(s.connections_accepted));
+  Counter(&out, "zp_hj212_connections_refused_total",
+          "HJ 212 connections refused over the connection limit.", n(s.connections_refused));
+  Counter(&out, "zp_hj212_bytes_received_total", "Bytes received from data loggers.",
+          n(s.bytes_received));
+  Counter(&out, "zp_hj212_frames_received_total",
+          "Complete HJ 212 frames with a sound data segment, handed to the sink.",
+          n(s.frames_received));
+  Counter(&out, "zp_hj212_frames_accepted_total", "HJ 212 frames accepted (stored) by the sink.",
+          n(s.frames_accepted));
+  out +=
+      "# HELP zp_hj212_frames_refused_total HJ 212 frames refused, by reason.\n"
+      "# TYPE zp_hj212_frames_refused_total counter\n";
+  std::map<std::string, uint64_t, std::less<>> refused(s.refused.begin(), s.refused.end());
+  for (std::string_view reason : kRefusalReasons) refused.try_emplace(std::string(reason), 0);
+  for (const auto& [reason, count] : refused) {
+    out += fmt::format("zp_hj212_frames_refused_total{{reason=\"{}\"}} {}\n", EscapeLabel(reason),
+                       count);
+  }
+  Counter(&out, "zp_hj212_replies_sent_total", "Replies (9011, 9014) sent to data loggers.",
+          n(s.replies_sent));
+  Counter(&out, "zp_hj212_batches_total", "Batches of frames handed to the sink.", n(s.batches));
+  Counter(&out, "zp_hj212_idle_timeouts_total", "HJ 212 connections closed for being idle.",
+          n(s.idle_timeouts));
+  Counter(&out, "zp_hj212_slow_timeouts_total",
+          "HJ 212 connections closed as slow (unfinished frame, unread replies).",
+          n(s.slow_timeouts));
+  Counter(&out, "zp_env_frames_stored_total", "HJ 212 frames stored by the environment service.",
+          n(env.frames_stored));
+  Counter(&out, "zp_env_samples_total", "Pollutant values evaluated.", n(env.samples));
+  Counter(&out, "zp_env_hours_closed_total", "Source-pollutant hours evaluated and stored.",
+          n(env.hours_closed));
+  Counter(&out, "zp_env_store_batches_total", "Durable commits of HJ 212 frames.",
+          n(env.store_batches));
+  Counter(&out, "zp_env_alarms_raised_total", "Alarms raised (exceedance, data loss, fault).",
+          n(env.alarms_raised));
+  Gauge(&out, "zp_env_alarm_latency_seconds_max",
+        "Largest alarm latency since start: from the frame's arrival to the alarm being visible.",
+        static_cast<double>(env.max_alarm_latency_us) / 1e6);
+  Gauge(&out, "zp_env_alarm_latency_seconds_last", "Latency of the latest alarm raised.",
+        static_cast<double>(env.last_alarm_latency_us) / 1e6);
+  return out;
+}
 
 Metrics::Metrics(std::vector<std::string> routes)
     : routes_(std::move(routes)), durations_(routes_.size() + 1) {}

@@ -7,11 +7,14 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "zp/engine/engine.h"
+#include "zp/environment/service.h"
+#include "zp/hj212/server.h"
 
 namespace zp::server {
 
@@ -40,5 +43,10 @@ class Metrics {
   std::map<std::pair<int, int>, int64_t> requests_;  // (route, status) -> count
   std::vector<Histogram> durations_;                 // per route, last one for "other"
 };
+
+// The HJ 212 listener's counters (zp_hj212_*; zeros when it is not listening) and the environment
+// service's (zp_env_*), in the same format. Every refusal reason the platform knows has a line.
+std::string RenderEnvMetrics(const std::optional<hj212::ServerStats>& hj212,
+                             const environment::EnvStats& env);
 
 }  // namespace zp::server

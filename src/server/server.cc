@@ -16,6 +16,7 @@
 #include "api.h"
 #include "web_app.h"
 #include "zp/base/logging.h"
+#include "zp/environment/service.h"
 
 namespace zp::server {
 namespace {
@@ -76,7 +77,27 @@ struct Server::Impl {
     in_flight.recorded = true;
     res.status = resp.status;
     for (auto& [key, value] : resp.headers) res.set_header(key.c_str(), value);
-    if (resp.status != 204 && !(resp.body.empty() && resp.status < 300)) {
+    if (resp.stream) {
+      // Sent chunked as it is produced, on this worker thread; the stop flag ends it.
+      res.set_chunked_content_provider(resp.content_type, [this, stream = std::move(resp.stream)](
+                                                              size_t, httplib::DataSink& sink) {
+        bool gone = false;
+        try {
+          stream(
+              [&](std::string_view piece) {
+                gone = gone || !sink.write(piece.data(), piece.size());
+                return !gone;
+              },
+              stopped);
+        } catch (const std::exception& e) {
+          LogError("response stream failed: {}", e.what());
+          gone = true;
+        }
+        if (gone) return false;  // the client has gone (or the stream broke): drop it
+        sink.done();
+        return true;
+      });
+    } else if (resp.status != 204 && !(resp.body.empty() && resp.status < 300)) {
       res.set_content(std::move(resp.body), resp.content_type.c_str());
     }
   }
@@ -128,6 +149,7 @@ struct Server::Impl {
   ServerOptions options;
   WebApp web;
   Api api;
+  std::unique_ptr<environment::EnvService> env;  // behind /api/v1/env
   httplib::Server http;
   std::thread thread;
   std::atomic<bool> stopped{false};
@@ -140,10 +162,15 @@ Server::~Server() { Stop(); }
 
 int Server::port() const { return impl_->port; }
 
+int Server::hj212_port() const { return impl_->env->hj212_port(); }
+
+environment::EnvService& Server::environment() { return *impl_->env; }
+
 void Server::Stop() {
   if (impl_ == nullptr || impl_->stopped.exchange(true)) return;
   impl_->http.stop();
   if (impl_->thread.joinable()) impl_->thread.join();
+  if (impl_->env != nullptr) impl_->env->Stop();
 }
 
 Result<std::unique_ptr<Server>> Server::Start(engine::Engine& engine, ServerOptions options) {
@@ -159,6 +186,20 @@ Result<std::unique_ptr<Server>> Server::Start(engine::Engine& engine, ServerOpti
   }
   auto impl = std::make_unique<Impl>(engine, options);
   Impl* p = impl.get();
+  if (options.hj212_port < -1 || options.hj212_port > 65535) {
+    return InvalidArgumentError(
+        fmt::format("HJ 212 port {} is outside -1..65535", options.hj212_port));
+  }
+  ZP_ASSIGN_OR_RETURN(p->env, environment::EnvService::Open(engine));
+  if (options.hj212_port >= 0) {
+    hj212::ServerOptions hj212;
+    hj212.host = options.host;
+    hj212.port = options.hj212_port;
+    hj212.idle_timeout_s = options.hj212_idle_timeout_s;
+    hj212.frame_timeout_s = options.hj212_frame_timeout_s;
+    ZP_RETURN_IF_ERROR(p->env->Listen(hj212).WithContext("HJ 212 listener / HJ 212 监听"));
+  }
+  p->api.SetEnvironment(p->env.get());
   if (!options.web_dir.empty()) p->web.file_count();  // loads the dashboard, logs what it found
   httplib::Server& http = p->http;
   http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };

@@ -133,7 +133,7 @@ export function shotPath(dir, name) { return join(dir, name.replace(/[^a-zA-Z0-9
 // `out` keeps what it prints (up to 64 kB). On a timeout the process is killed.
 export async function startDemo(binary, dir, extraArgs = [], timeoutMs = 180000) {
   const db = join(dir, 'demo.zpdb')
-  const child = spawn(binary, ['demo', '--db', db, '--port', '0', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(binary, ['demo', '--db', db, '--port', '0', '--hj212-port', '0', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   const url = await new Promise((res, rej) => {
     const timer = setTimeout(() => {

@@ -23,6 +23,7 @@ import * as carbon from './pages/carbon.mjs'
 import * as meters from './pages/meters.mjs'
 import * as importPage from './pages/import.mjs'
 import * as green from './pages/green.mjs'
+import * as environment from './pages/environment.mjs'
 
 // Which role sees which page: the policy, written here independently of web/src/router.js.
 const PAGES = [
@@ -33,6 +34,7 @@ const PAGES = [
   { mod: meters, roles: ['admin', 'analyst', 'auditor', 'officer', 'enterprise'] },
   { mod: importPage, roles: ['admin', 'enterprise'] },
   { mod: green, roles: ['admin', 'analyst', 'auditor', 'officer', 'enterprise'] },
+  { mod: environment, roles: ['admin', 'analyst', 'auditor', 'officer', 'enterprise'] },
 ]
 const ROLES = ['admin', 'analyst', 'officer', 'enterprise', 'auditor', 'device']
 
@@ -118,7 +120,7 @@ try {
           continue
         }
         results.ok(`${name}: ready in ${Date.now() - started} ms / 页面就绪`)
-        const ctx = { page, get: s.get, role, me, results, outDir, base: opts.base, allowHttpError: s.allowHttpError, shot: (n) => page.screenshot({ path: shotPath(outDir, `${role}-${name}-${n}`), fullPage: true }) }
+        const ctx = { page, get: s.get, role, me, results, outDir, base: opts.base, accounts, allowHttpError: s.allowHttpError, shot: (n) => page.screenshot({ path: shotPath(outDir, `${role}-${name}-${n}`), fullPage: true }) }
         await p.mod.check(ctx, 'zh-CN')
         await page.screenshot({ path: shotPath(outDir, `${role}-${name}-zh`), fullPage: true })
         await setLanguage(page, 'en')

@@ -10,7 +10,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -236,6 +238,114 @@ std::vector<LedgerRow> Ledger(Store& store, int64_t from_seq = 0, int64_t limit 
   std::vector<LedgerRow> out;
   Status s = store.ReadLedger(from_seq, limit, [&](const LedgerRow& r) { out.push_back(r); });
   EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+// An HJ 212 data frame as the environment service stores it.
+EnvFrameRow MakeFrame(std::string source, int32_t cn, int64_t data_time_s, int i = 0) {
+  EnvFrameRow f;
+  f.received_ms = (data_time_s + 7) * 1000 + i;
+  f.mn = "MN" + source;
+  f.source = std::move(source);
+  f.cn = cn;
+  f.data_time_s = data_time_s;
+  f.segment = fmt::format(
+      "QN=20260101080000{:03d};ST=31;CN={};PW=123456;MN={};Flag=5;CP=&&DataTime=20260101080000;"
+      "a21026-Rtd={}.5,a21026-ZsRtd=40.1,a21026-Flag=N;a34013-Rtd=9.1,a34013-Flag=D&&",
+      i % 1000, cn, f.mn, i);
+  return f;
+}
+
+std::vector<EnvFrameRow> Frames(Store& store, std::string_view source = "", int32_t cn = 0,
+                                int64_t from_s = std::numeric_limits<int64_t>::min(),
+                                int64_t to_s = std::numeric_limits<int64_t>::max(),
+                                int64_t limit = 0) {
+  std::vector<EnvFrameRow> out;
+  Status s = store.ReadEnvFrames(source, cn, from_s, to_s, limit,
+                                 [&](const EnvFrameRow& f) { out.push_back(f); });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+EnvFrameRow WithFrameSeq(EnvFrameRow f, int64_t seq) {
+  f.seq = seq;
+  return f;
+}
+
+EnvHourRow MakeHour(std::string source, std::string pollutant, int64_t hour_s, double avg = 35.5) {
+  EnvHourRow h;
+  h.source = std::move(source);
+  h.pollutant = std::move(pollutant);
+  h.hour_s = hour_s;
+  h.avg = avg;
+  h.zs_avg = avg * 1.25;
+  h.min = avg - 3;
+  h.max = avg + 4.75;
+  h.load_kg = 0.125;
+  h.samples = 60;
+  h.valid = 58;
+  h.expected = 60;
+  h.flag = "N";
+  h.limit = 50;
+  h.exceeded = h.zs_avg > h.limit;
+  h.origin = "computed";
+  return h;
+}
+
+std::vector<EnvHourRow> Hours(Store& store, std::string_view source = "",
+                              std::string_view pollutant = "",
+                              int64_t from_s = std::numeric_limits<int64_t>::min(),
+                              int64_t to_s = std::numeric_limits<int64_t>::max()) {
+  std::vector<EnvHourRow> out;
+  Status s = store.ReadEnvHours(source, pollutant, from_s, to_s,
+                                [&](const EnvHourRow& h) { out.push_back(h); });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+AlarmRow MakeAlarm(std::string kind, std::string state, std::string enterprise, std::string zone,
+                   std::string source, std::string pollutant, int64_t opened_s, int64_t last_s) {
+  AlarmRow a;
+  a.kind = std::move(kind);
+  a.state = std::move(state);
+  a.enterprise_code = std::move(enterprise);
+  a.zone_code = std::move(zone);
+  a.officer = "王芳";
+  a.source = std::move(source);
+  a.pollutant = std::move(pollutant);
+  a.opened_s = opened_s;
+  a.last_s = last_s;
+  a.occurrences = 3;
+  a.value = 412.3;
+  a.limit = 400;
+  a.unit = "mg/m3";
+  a.detail =
+      "二氧化硫 折算浓度 412.3 mg/m³ 超过限值 400 (GB 13271-2014 表1 在用锅炉 燃煤) / SO2 "
+      "corrected "
+      "412.3 mg/m³ above limit 400";
+  if (a.state != "open") {
+    a.acknowledged_by = "wangfang";
+    a.acknowledged_s = last_s + 60;
+  }
+  if (a.state == "closed") {
+    a.cleared_s = last_s + 30;
+    a.closed_by = "wangfang";
+    a.closed_s = last_s + 120;
+    a.note = "已整改, \"脱硫塔\" 恢复运行";
+  }
+  return a;
+}
+
+std::vector<AlarmRow> Alarms(Store& store, const AlarmFilter& filter = {}) {
+  std::vector<AlarmRow> out;
+  Status s = store.ListAlarms(filter, [&](const AlarmRow& a) { out.push_back(a); });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+std::vector<int64_t> AlarmIds(const std::vector<AlarmRow>& alarms) {
+  std::vector<int64_t> out;
+  for (const AlarmRow& a : alarms) out.push_back(a.id);
   return out;
 }
 
@@ -1254,6 +1364,465 @@ TEST_P(StoreConformanceTest, ConcurrentLedgerAppendsNeverForkTheSeq) {
   for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].seq, static_cast<int64_t>(i + 1));
 }
 
+// ---- environmental monitoring.
+
+TEST_P(StoreConformanceTest, EnvFramesAppendAndReadInDataTimeOrder) {
+  EXPECT_EQ(*store().AppendEnvFrames({}), 0);
+  EXPECT_THAT(Frames(store()), IsEmpty());
+  // Out of data-time order, two sources, several command codes, equal data times.
+  std::vector<EnvFrameRow> rows = {
+      MakeFrame("S1", 2011, 1000, 0),  // seq 1
+      MakeFrame("S2", 2011, 900, 1),   // seq 2
+      MakeFrame("S1", 2051, 1000, 2),  // seq 3: same time as seq 1
+      MakeFrame("S1", 2011, 940, 3),   // seq 4
+      MakeFrame("S1", 2061, 3600, 4),  // seq 5
+  };
+  rows[1].seq = 77;  // ignored: the store assigns seq
+  auto last = store().AppendEnvFrames(rows);
+  ASSERT_TRUE(last.ok()) << last.error().ToString();
+  auto all = Frames(store());
+  ASSERT_EQ(all.size(), rows.size());
+  // Seqs follow the batch order, increasing, the last one returned.
+  std::vector<int64_t> seq(rows.size());
+  for (const EnvFrameRow& f : all) {
+    auto it = std::find_if(rows.begin(), rows.end(),
+                           [&](const EnvFrameRow& r) { return r.received_ms == f.received_ms; });
+    ASSERT_NE(it, rows.end());
+    seq[it - rows.begin()] = f.seq;
+    EXPECT_EQ(f, WithFrameSeq(*it, f.seq));
+  }
+  for (size_t i = 1; i < seq.size(); ++i) EXPECT_GT(seq[i], seq[i - 1]);
+  EXPECT_EQ(seq.back(), *last);
+  auto with = [&](size_t i) { return WithFrameSeq(rows[i], seq[i]); };
+
+  // Ascending by (data_time_s, seq), every source.
+  EXPECT_THAT(all, ElementsAre(with(1), with(3), with(0), with(2), with(4)));
+  // One source; a command code; both.
+  EXPECT_THAT(Frames(store(), "S1"), ElementsAre(with(3), with(0), with(2), with(4)));
+  EXPECT_THAT(Frames(store(), "S2"), ElementsAre(with(1)));
+  EXPECT_THAT(Frames(store(), "S3"), IsEmpty());
+  EXPECT_THAT(Frames(store(), "", 2011), ElementsAre(with(1), with(3), with(0)));
+  EXPECT_THAT(Frames(store(), "S1", 2011), ElementsAre(with(3), with(0)));
+  EXPECT_THAT(Frames(store(), "S2", 2051), IsEmpty());
+  // [from, to): from included, to excluded.
+  EXPECT_THAT(Frames(store(), "", 0, 940, 1000), ElementsAre(with(3)));
+  EXPECT_THAT(Frames(store(), "", 0, 941, 1001), ElementsAre(with(0), with(2)));
+  EXPECT_THAT(Frames(store(), "S1", 0, 1000, 3600), ElementsAre(with(0), with(2)));
+  EXPECT_THAT(Frames(store(), "", 0, 1000, 1000), IsEmpty());
+  EXPECT_THAT(Frames(store(), "", 0, 2000, 1000), IsEmpty());
+  // The limit counts the frames returned, after the cn filter.
+  EXPECT_THAT(Frames(store(), "", 0, 0, 10000, 2), ElementsAre(with(1), with(3)));
+  EXPECT_THAT(Frames(store(), "S1", 2011, 0, 10000, 1), ElementsAre(with(3)));
+  EXPECT_THAT(Frames(store(), "", 2061, 0, 10000, 1), ElementsAre(with(4)));
+  EXPECT_THAT(Frames(store(), "", 0, 0, 10000, -1), all);
+
+  // A second batch continues the seqs; an empty append reports the last.
+  std::vector<EnvFrameRow> more = {MakeFrame("S2", 2011, 1000, 5)};
+  auto last2 = store().AppendEnvFrames(more);
+  ASSERT_TRUE(last2.ok());
+  EXPECT_GT(*last2, *last);
+  EXPECT_EQ(*store().AppendEnvFrames({}), *last2);
+  EXPECT_THAT(Frames(store(), "", 0, 1000, 1001),
+              ElementsAre(with(0), with(2), WithFrameSeq(more[0], *last2)));
+}
+
+TEST_P(StoreConformanceTest, EnvFramesAppendIsAllOrNothing) {
+  std::vector<EnvFrameRow> good = {MakeFrame("S1", 2011, 100)};
+  const int64_t before = *store().AppendEnvFrames(good);
+  std::vector<EnvFrameRow> batch = {MakeFrame("S1", 2011, 200, 1), MakeFrame("S2", 2011, 200, 2),
+                                    MakeFrame("", 2011, 200, 3), MakeFrame("S1", 2011, 300, 4)};
+  auto appended = store().AppendEnvFrames(batch);
+  ASSERT_FALSE(appended.ok());
+  EXPECT_EQ(appended.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(Frames(store()), ElementsAre(WithFrameSeq(good[0], before)));
+  EXPECT_EQ(*store().AppendEnvFrames({}), before);
+  // The same batch without the bad row goes through whole, after the first frame.
+  batch.erase(batch.begin() + 2);
+  auto last = store().AppendEnvFrames(batch);
+  ASSERT_TRUE(last.ok()) << last.error().ToString();
+  auto all = Frames(store());
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_GT(all[1].seq, before);
+  EXPECT_EQ(all.back().seq, *last);
+}
+
+TEST_P(StoreConformanceTest, EnvFramesSurviveReopen) {
+  std::vector<EnvFrameRow> rows;
+  for (int i = 0; i < 300; ++i) {
+    rows.push_back(MakeFrame("S" + std::to_string(i % 4), i % 3 ? 2011 : 2051, 1000 + i % 50, i));
+  }
+  const int64_t last = *store().AppendEnvFrames(rows);
+  auto before = Frames(store());
+  ASSERT_EQ(before.size(), rows.size());
+  Reopen();
+  EXPECT_EQ(Frames(store()), before);
+  EXPECT_EQ(Frames(store(), "S2", 2051).size(), 25u);
+  EXPECT_EQ(*store().AppendEnvFrames({}), last);
+  std::vector<EnvFrameRow> next = {MakeFrame("S1", 2011, 5000)};
+  EXPECT_GT(*store().AppendEnvFrames(next), last);
+}
+
+TEST_P(StoreConformanceTest, ConcurrentEnvFrameAppendsGetDistinctSeqs) {
+  constexpr int kThreads = 4;
+  constexpr int kBatches = 20;
+  constexpr int kRows = 10;
+  std::vector<std::thread> threads;
+  std::atomic<bool> failed{false};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string source = "T" + std::to_string(t);
+      for (int b = 0; b < kBatches; ++b) {
+        std::vector<EnvFrameRow> batch;
+        for (int r = 0; r < kRows; ++r) batch.push_back(MakeFrame(source, 2011, b, r));
+        if (!store().AppendEnvFrames(batch).ok()) failed = true;
+        (void)Frames(store(), "T" + std::to_string((t + 1) % kThreads));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ASSERT_FALSE(failed);
+  std::set<int64_t> seqs;
+  for (int t = 0; t < kThreads; ++t) {
+    auto frames = Frames(store(), "T" + std::to_string(t));
+    ASSERT_EQ(frames.size(), size_t{kBatches * kRows});
+    // One batch is one append: its rows have consecutive seqs.
+    for (size_t i = 0; i < frames.size(); ++i) {
+      seqs.insert(frames[i].seq);
+      if (i % kRows != 0) {
+        EXPECT_EQ(frames[i].seq, frames[i - 1].seq + 1);
+      }
+    }
+  }
+  EXPECT_EQ(seqs.size(), size_t{kThreads * kBatches * kRows});
+}
+
+TEST_P(StoreConformanceTest, EnvHoursUpsertAndReadInKeyOrder) {
+  EXPECT_TRUE(store().PutEnvHours({}).ok());
+  EXPECT_THAT(Hours(store()), IsEmpty());
+  constexpr int64_t h = 3600;
+  // Written out of key order; hours of every key on both sides of the ranges read below.
+  std::vector<EnvHourRow> rows;
+  for (const char* source : {"S2", "S1", "S10"}) {
+    for (const char* pollutant : {"a34013", "a21026", "a21002"}) {
+      for (int64_t hour : {5, 1, 2, 3, 9}) rows.push_back(MakeHour(source, pollutant, hour * h));
+    }
+  }
+  rows[4].origin = "logger";
+  rows[7].flag = "D";
+  rows[7].exceeded = true;
+  rows[8].load_kg = 0;
+  ASSERT_TRUE(store().PutEnvHours(rows).ok());
+  auto keys = [](const std::vector<EnvHourRow>& hours) {
+    std::vector<std::string> out;
+    for (const EnvHourRow& r : hours) {
+      out.push_back(fmt::format("{}/{}/{}", r.source, r.pollutant, r.hour_s / 3600));
+    }
+    return out;
+  };
+  auto all = Hours(store());
+  ASSERT_EQ(all.size(), rows.size());
+  for (const EnvHourRow& r : rows) EXPECT_THAT(all, ::testing::Contains(r));
+  std::vector<std::string> sorted = keys(all);
+  EXPECT_TRUE(std::is_sorted(all.begin(), all.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.source, a.pollutant, a.hour_s) < std::tie(b.source, b.pollutant, b.hour_s);
+  })) << ::testing::PrintToString(sorted);
+
+  EXPECT_THAT(keys(Hours(store(), "S1", "a21026", 2 * h, 5 * h)),
+              ElementsAre("S1/a21026/2", "S1/a21026/3"));
+  EXPECT_THAT(keys(Hours(store(), "S1", "", 2 * h, 4 * h)),
+              ElementsAre("S1/a21002/2", "S1/a21002/3", "S1/a21026/2", "S1/a21026/3", "S1/a34013/2",
+                          "S1/a34013/3"));
+  EXPECT_THAT(keys(Hours(store(), "", "a34013", 3 * h, 6 * h)),
+              ElementsAre("S1/a34013/3", "S1/a34013/5", "S10/a34013/3", "S10/a34013/5",
+                          "S2/a34013/3", "S2/a34013/5"));
+  EXPECT_THAT(
+      keys(Hours(store(), "", "", 9 * h, 10 * h)),
+      ElementsAre("S1/a21002/9", "S1/a21026/9", "S1/a34013/9", "S10/a21002/9", "S10/a21026/9",
+                  "S10/a34013/9", "S2/a21002/9", "S2/a21026/9", "S2/a34013/9"));
+  EXPECT_THAT(keys(Hours(store(), "", "", 4 * h, 5 * h)), IsEmpty());
+  EXPECT_THAT(Hours(store(), "", "", 3 * h, 3 * h), IsEmpty());
+  EXPECT_THAT(Hours(store(), "S1", "a21026", 5 * h, 2 * h), IsEmpty());
+  EXPECT_THAT(Hours(store(), "S3"), IsEmpty());
+  EXPECT_THAT(Hours(store(), "", "a99999"), IsEmpty());
+  EXPECT_THAT(Hours(store(), "S1", "a99999"), IsEmpty());
+  EXPECT_EQ(Hours(store(), "S2").size(), 15u);
+  EXPECT_EQ(Hours(store(), "", "a21002").size(), 15u);
+
+  // An upsert replaces the hour (every field) and leaves the others.
+  EnvHourRow revised = MakeHour("S1", "a21026", 2 * h, 61.5);
+  revised.origin = "logger";
+  revised.flag = "T";
+  revised.samples = 0;
+  EnvHourRow added = MakeHour("S1", "a21026", 4 * h, 1);
+  std::vector<EnvHourRow> update = {revised, added};
+  ASSERT_TRUE(store().PutEnvHours(update).ok());
+  auto key = Hours(store(), "S1", "a21026");
+  ASSERT_EQ(key.size(), 6u);
+  EXPECT_EQ(key[1], revised);
+  EXPECT_EQ(key[3], added);
+  EXPECT_EQ(key[2], MakeHour("S1", "a21026", 3 * h));
+  EXPECT_EQ(Hours(store()).size(), rows.size() + 1);
+}
+
+TEST_P(StoreConformanceTest, EnvHoursPutIsAllOrNothing) {
+  std::vector<EnvHourRow> good = {MakeHour("S1", "a21026", 0), MakeHour("S1", "a21026", 3600)};
+  ASSERT_TRUE(store().PutEnvHours(good).ok());
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  for (int variant = 0; variant < 8; ++variant) {
+    SCOPED_TRACE("variant " + std::to_string(variant));
+    // An upsert of a stored hour, a new hour, then the bad row.
+    std::vector<EnvHourRow> batch = {MakeHour("S1", "a21026", 0, 99), MakeHour("S2", "a21026", 0)};
+    EnvHourRow& bad = batch.emplace_back(MakeHour("S3", "a34013", 7200));
+    switch (variant) {
+      case 0:
+        bad.avg = nan;
+        break;
+      case 1:
+        bad.zs_avg = inf;
+        break;
+      case 2:
+        bad.limit = -inf;
+        break;
+      case 3:
+        bad.samples = -1;
+        break;
+      case 4:
+        bad.valid = -1;
+        break;
+      case 5:
+        bad.expected = -60;
+        break;
+      case 6:
+        bad.source.clear();
+        break;
+      case 7:
+        bad.pollutant.clear();
+        break;
+    }
+    Status put = store().PutEnvHours(batch);
+    EXPECT_EQ(put.code(), StatusCode::kInvalidArgument) << put.ToString();
+    EXPECT_EQ(Hours(store()), good);
+  }
+}
+
+TEST_P(StoreConformanceTest, EnvHoursSurviveReopen) {
+  std::vector<EnvHourRow> rows;
+  for (int i = 0; i < 200; ++i) {
+    rows.push_back(MakeHour("S" + std::to_string(i % 3), i % 2 ? "a21026" : "a21002",
+                            int64_t{3600} * (i / 6), i * 0.5));
+  }
+  ASSERT_TRUE(store().PutEnvHours(rows).ok());
+  auto before = Hours(store());
+  ASSERT_EQ(before.size(), rows.size());
+  Reopen();
+  EXPECT_EQ(Hours(store()), before);
+}
+
+TEST_P(StoreConformanceTest, AlarmInsertGetUpdate) {
+  EXPECT_FALSE(store().GetAlarm(1)->has_value());
+  EXPECT_THAT(Alarms(store()), IsEmpty());
+  AlarmRow a = MakeAlarm("exceedance", "open", "E1", "Z01", "S1", "a21026", 1000, 1600);
+  a.id = 42;  // ignored: the store assigns ids
+  auto id1 = store().InsertAlarm(a);
+  ASSERT_TRUE(id1.ok()) << id1.error().ToString();
+  auto id2 = store().InsertAlarm(MakeAlarm("data_loss", "open", "E1", "Z01", "S1", "", 2000, 2000));
+  ASSERT_TRUE(id2.ok());
+  EXPECT_GT(*id2, *id1);
+  EXPECT_EQ(**store().GetAlarm(*id1), WithId(a, *id1));
+  EXPECT_FALSE(store().GetAlarm(*id2 + 1)->has_value());
+
+  // Acknowledge, then close: every field is rewritten.
+  AlarmRow acked = MakeAlarm("exceedance", "acknowledged", "E1", "Z01", "S1", "a21026", 1000, 1900);
+  acked.id = *id1;
+  acked.occurrences = 7;
+  acked.value = 455.25;
+  ASSERT_TRUE(store().UpdateAlarm(acked).ok());
+  EXPECT_EQ(**store().GetAlarm(*id1), acked);
+  AlarmRow closed = MakeAlarm("exceedance", "closed", "E1", "Z01", "S1", "a21026", 1000, 1900);
+  closed.id = *id1;
+  ASSERT_TRUE(store().UpdateAlarm(closed).ok());
+  EXPECT_EQ(**store().GetAlarm(*id1), closed);
+  EXPECT_EQ((**store().GetAlarm(*id2)).kind, "data_loss");
+
+  AlarmRow missing = closed;
+  missing.id = *id2 + 100;
+  EXPECT_EQ(store().UpdateAlarm(missing).code(), StatusCode::kNotFound);
+  missing.id = 0;
+  EXPECT_EQ(store().UpdateAlarm(missing).code(), StatusCode::kNotFound);
+
+  // Value rules, on insert and on update; nothing changes.
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (int variant = 0; variant < 4; ++variant) {
+    SCOPED_TRACE("variant " + std::to_string(variant));
+    AlarmRow bad = closed;
+    switch (variant) {
+      case 0:
+        bad.state = "cleared";
+        break;
+      case 1:
+        bad.value = nan;
+        break;
+      case 2:
+        bad.limit = std::numeric_limits<double>::infinity();
+        break;
+      case 3:
+        bad.occurrences = -1;
+        break;
+    }
+    EXPECT_EQ(store().InsertAlarm(bad).error().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(store().UpdateAlarm(bad).code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(**store().GetAlarm(*id1), closed);
+  }
+  EXPECT_THAT(AlarmIds(Alarms(store())), ElementsAre(*id2, *id1));
+  // Ids are never reused: the next one follows the last, refused inserts took none.
+  auto id3 = store().InsertAlarm(a);
+  ASSERT_TRUE(id3.ok());
+  EXPECT_GT(*id3, *id2);
+}
+
+TEST_P(StoreConformanceTest, ListAlarmsHonoursEveryFilter) {
+  // 60 alarms over 3 zones, 4 enterprises, 3 sources, 2 pollutants, 3 kinds and 3 states.
+  const std::vector<std::string> states = {"open", "acknowledged", "closed"};
+  const std::vector<std::string> kinds = {"exceedance", "data_loss", "device_fault"};
+  std::vector<AlarmRow> stored;
+  for (int i = 0; i < 60; ++i) {
+    AlarmRow a = MakeAlarm(kinds[i % 3], states[(i / 3) % 3], "E" + std::to_string(i % 4),
+                           "Z0" + std::to_string(i % 3 == 0   ? 1
+                                                 : i % 5 == 0 ? 2
+                                                              : 3),
+                           "S" + std::to_string(i % 7 % 3), i % 2 ? "a21026" : "", 1000 + 100 * i,
+                           1000 + 100 * i + 50 * (i % 6));
+    auto id = store().InsertAlarm(a);
+    ASSERT_TRUE(id.ok()) << id.error().ToString();
+    stored.push_back(WithId(a, *id));
+  }
+  // The expected answer by brute force over `stored`.
+  auto expect = [&](const AlarmFilter& f) {
+    std::vector<int64_t> ids;
+    for (auto it = stored.rbegin(); it != stored.rend(); ++it) {
+      const AlarmRow& a = *it;
+      bool zone_ok = f.zones.empty() ||
+                     std::find(f.zones.begin(), f.zones.end(), a.zone_code) != f.zones.end();
+      bool state_ok =
+          f.state.empty() || (f.state == "active" ? a.state == "open" || a.state == "acknowledged"
+                                                  : a.state == f.state);
+      if (zone_ok && state_ok &&
+          (f.enterprise_code.empty() || a.enterprise_code == f.enterprise_code) &&
+          (f.source.empty() || a.source == f.source) &&
+          (f.pollutant.empty() || a.pollutant == f.pollutant) &&
+          (f.kind.empty() || a.kind == f.kind) && (f.from_s == 0 || a.last_s >= f.from_s) &&
+          (f.to_s == 0 || a.opened_s < f.to_s) && (f.before_id == 0 || a.id < f.before_id) &&
+          (f.limit <= 0 || static_cast<int64_t>(ids.size()) < f.limit)) {
+        ids.push_back(a.id);
+      }
+    }
+    return ids;
+  };
+  std::vector<AlarmFilter> filters;
+  filters.emplace_back();
+  for (const char* state : {"open", "acknowledged", "closed", "active", "cleared"}) {
+    filters.emplace_back().state = state;
+  }
+  filters.emplace_back().zones = {"Z01"};
+  filters.emplace_back().zones = {"Z02", "Z03"};
+  filters.emplace_back().zones = {"Z09"};
+  filters.emplace_back().enterprise_code = "E2";
+  filters.emplace_back().source = "S1";
+  filters.emplace_back().pollutant = "a21026";
+  filters.emplace_back().kind = "data_loss";
+  filters.emplace_back().from_s = 4000;
+  filters.emplace_back().to_s = 4000;
+  filters.emplace_back().before_id = stored[30].id;
+  filters.emplace_back().limit = 7;
+  {
+    AlarmFilter& f = filters.emplace_back();  // an officer's active alarms, a page of them
+    f.zones = {"Z01", "Z03"};
+    f.state = "active";
+    f.limit = 5;
+  }
+  {
+    AlarmFilter& f = filters.emplace_back();  // everything at once
+    f.zones = {"Z01", "Z02", "Z03"};
+    f.enterprise_code = "E1";
+    f.source = "S1";
+    f.pollutant = "a21026";
+    f.kind = "device_fault";
+    f.state = "acknowledged";
+    f.from_s = 1000;
+    f.to_s = 7000;
+    f.before_id = stored[59].id;
+    f.limit = 100;
+  }
+  {
+    AlarmFilter& f = filters.emplace_back();  // a window: open before 4000, still going at 3000
+    f.from_s = 3000;
+    f.to_s = 4000;
+    f.state = "closed";
+  }
+  for (size_t i = 0; i < filters.size(); ++i) {
+    SCOPED_TRACE("filter " + std::to_string(i));
+    EXPECT_EQ(AlarmIds(Alarms(store(), filters[i])), expect(filters[i]));
+  }
+  // The brute force itself, on a few hand-checked answers.
+  auto all = Alarms(store());
+  ASSERT_EQ(all.size(), 60u);
+  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i], stored[59 - i]);
+  EXPECT_EQ(expect(filters[4]).size(), 42u);   // active: open and acknowledged
+  EXPECT_THAT(expect(filters[5]), IsEmpty());  // no state "cleared"
+  AlarmFilter page;
+  page.limit = 2;
+  page.before_id = stored[10].id;
+  EXPECT_THAT(AlarmIds(Alarms(store(), page)), ElementsAre(stored[9].id, stored[8].id));
+  page.state = "active";
+  page.zones = {"Z01"};
+  // Below stored[10]: indexes 9, 6, 3, 0 are in Z01; 9 (state 0), 6 (state 2), 3 (state 1).
+  EXPECT_THAT(AlarmIds(Alarms(store(), page)), ElementsAre(stored[9].id, stored[3].id));
+}
+
+TEST_P(StoreConformanceTest, ListAlarmsPagesByBeforeId) {
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 23; ++i) {
+    ids.push_back(*store().InsertAlarm(
+        MakeAlarm("exceedance", i % 4 ? "open" : "closed", "E1", "Z01", "S1", "a21026", i, i)));
+  }
+  AlarmFilter f;
+  f.state = "active";
+  f.limit = 5;
+  std::vector<int64_t> paged;
+  for (int pages = 0; pages < 10; ++pages) {
+    auto page = AlarmIds(Alarms(store(), f));
+    if (page.empty()) break;
+    EXPECT_LE(page.size(), 5u);
+    paged.insert(paged.end(), page.begin(), page.end());
+    f.before_id = page.back();
+  }
+  f.before_id = 0;
+  f.limit = 0;
+  EXPECT_EQ(paged, AlarmIds(Alarms(store(), f)));
+  EXPECT_EQ(paged.size(), 17u);
+  EXPECT_TRUE(std::is_sorted(paged.rbegin(), paged.rend()));
+}
+
+TEST_P(StoreConformanceTest, AlarmsSurviveReopen) {
+  std::vector<AlarmRow> rows;
+  for (int i = 0; i < 20; ++i) {
+    AlarmRow a = MakeAlarm("exceedance", i % 3 ? "open" : "closed", "E1", "Z01", "S1", "a21026",
+                           i * 10, i * 10 + 5);
+    rows.push_back(WithId(a, *store().InsertAlarm(a)));
+  }
+  rows[4].state = "acknowledged";
+  rows[4].acknowledged_by = "officer1";
+  ASSERT_TRUE(store().UpdateAlarm(rows[4]).ok());
+  auto before = Alarms(store());
+  Reopen();
+  EXPECT_EQ(Alarms(store()), before);
+  EXPECT_EQ(**store().GetAlarm(rows[4].id), rows[4]);
+  auto next = store().InsertAlarm(rows[0]);
+  ASSERT_TRUE(next.ok());
+  EXPECT_GT(*next, rows.back().id);
+}
+
 // Further backends register here: add their name to the list and a case to SetUp().
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformanceTest, ::testing::Values("memory", "sqlite"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
@@ -1618,8 +2187,9 @@ TEST_F(SqliteStoreTest, MigratesVersion4File) {
   {
     auto store = OpenOrDie();
     ASSERT_NE(store, nullptr);
-    EXPECT_EQ(*store->QueryForTesting("PRAGMA user_version"), "5");
-    EXPECT_EQ(*store->QueryForTesting("SELECT value FROM meta WHERE key = 'schema_version'"), "5");
+    EXPECT_EQ(*store->QueryForTesting("PRAGMA user_version"), std::to_string(kSchemaVersion));
+    EXPECT_EQ(*store->QueryForTesting("SELECT value FROM meta WHERE key = 'schema_version'"),
+              std::to_string(kSchemaVersion));
     EXPECT_EQ(**store->GetPark(), (model::Park{"园区", "辽宁", "Asia/Shanghai", "northeast", 30}));
     EXPECT_EQ((*store->ListZones()).size(), 1u);
     EXPECT_THAT(Chunks(*store, 1, 0, 100000),
@@ -1671,6 +2241,172 @@ TEST_F(SqliteStoreTest, LedgerIsAppendOnly) {
   EXPECT_THAT(Ledger(*store), ElementsAre(MakeLedgerRow(1), MakeLedgerRow(2)));
   LedgerRow next = MakeLedgerRow(3);
   EXPECT_TRUE(store->AppendLedger(std::span(&next, 1)).ok());
+}
+
+// Migration 5 -> 6 adds the environmental-monitoring tables; everything of version 5 stays.
+TEST_F(SqliteStoreTest, MigratesVersion5File) {
+  ASSERT_TRUE(CreateSqliteAtVersionForTesting(path_, 5).ok());
+  ASSERT_TRUE(ExecSqliteForTesting(path_, R"sql(
+      INSERT INTO park (id, name, province, time_zone, grid_region, raw_retention_days)
+        VALUES (1, '园区', '辽宁', 'Asia/Shanghai', 'northeast', 30);
+      INSERT INTO zones (code, name, officer, officer_contact) VALUES ('Z01', '第一网格', '王', '');
+      INSERT INTO chunks (series_id, day, resolution_s, data, count, sum, flagged, suspect_zero)
+        VALUES (1, 19000, 0, x'0102', 96, 1234.5, 2, 3);
+      INSERT INTO audit_log (ts_s, actor, role, action, target, before_json, after_json, remote,
+                             status)
+        VALUES (1, 'alice', 'auditor', 'GET', 'x', '', '', 'cli', 0);
+      INSERT INTO ledger (seq, time_s, kind, actor, fields, prev_hash, hash)
+        VALUES (1, 5, 'issuance', 'a', '{}', '', 'h');
+      INSERT INTO settings (key, value) VALUES ('demo', 'yes');
+      INSERT INTO meta (key, value) VALUES ('log_flushed_upto', '12');
+  )sql")
+                  .ok());
+  std::vector<EnvFrameRow> frames = {MakeFrame("S1", 2011, 1000), MakeFrame("S2", 2051, 900)};
+  std::vector<EnvHourRow> hours = {MakeHour("S1", "a21026", 0)};
+  AlarmRow alarm = MakeAlarm("exceedance", "open", "E1", "Z01", "S1", "a21026", 1000, 1000);
+  {
+    auto store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(*store->QueryForTesting("PRAGMA user_version"), std::to_string(kSchemaVersion));
+    EXPECT_EQ(*store->QueryForTesting("SELECT value FROM meta WHERE key = 'schema_version'"),
+              std::to_string(kSchemaVersion));
+    EXPECT_EQ(**store->GetPark(), (model::Park{"园区", "辽宁", "Asia/Shanghai", "northeast", 30}));
+    EXPECT_EQ((*store->ListZones()).size(), 1u);
+    EXPECT_THAT(Chunks(*store, 1, 0, 100000),
+                ElementsAre(Chunk{1, 19000, 0, std::string("\x01\x02", 2), 96, 1234.5, 2, 3}));
+    EXPECT_EQ(Audit(*store).size(), 1u);
+    EXPECT_EQ(*store->LedgerSize(), 1);
+    EXPECT_EQ(**store->GetSetting("demo"), "yes");
+    EXPECT_EQ(Append(*store, {"next"}), 13);
+    // The new tables work on the migrated file.
+    EXPECT_EQ(*store->AppendEnvFrames(frames), 2);
+    ASSERT_TRUE(store->PutEnvHours(hours).ok());
+    EXPECT_EQ(*store->InsertAlarm(alarm), 1);
+  }
+  auto migrated = OpenOrDie();
+  ASSERT_NE(migrated, nullptr);
+  EXPECT_THAT(Frames(*migrated),
+              ElementsAre(WithFrameSeq(frames[1], 2), WithFrameSeq(frames[0], 1)));
+  EXPECT_EQ(Hours(*migrated), hours);
+  EXPECT_THAT(Alarms(*migrated), ElementsAre(WithId(alarm, 1)));
+  EXPECT_EQ(Ledger(*migrated).size(), 1u);
+  auto fresh = SqliteStore::Open(dir_ + "/fresh.zpdb");
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(Schema(*migrated), Schema(**fresh));
+  for (const char* object :
+       {"env_frames_by_source_time", "env_frames_by_time", "env_frames_no_update",
+        "env_frames_no_delete", "env_hours", "env_alarms_by_zone", "env_alarms_by_enterprise",
+        "env_alarms_active", "env_alarms_active_by_zone"}) {
+    EXPECT_THAT(Schema(**fresh), HasSubstr(object));
+  }
+}
+
+// The frames refuse UPDATE and DELETE even from a plain connection; appends still work.
+TEST_F(SqliteStoreTest, EnvFramesAreAppendOnly) {
+  std::vector<EnvFrameRow> frames = {MakeFrame("S1", 2011, 1000), MakeFrame("S1", 2011, 1060)};
+  {
+    auto store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->AppendEnvFrames(frames).ok());
+    auto update = store->QueryForTesting("UPDATE env_frames SET segment = ''");
+    ASSERT_FALSE(update.ok());
+    EXPECT_THAT(update.error().message(), HasSubstr("env_frames is append-only"));
+    auto remove = store->QueryForTesting("DELETE FROM env_frames WHERE seq = 1");
+    ASSERT_FALSE(remove.ok());
+    EXPECT_THAT(remove.error().message(), HasSubstr("env_frames is append-only"));
+  }
+  EXPECT_FALSE(ExecSqliteForTesting(path_, "UPDATE env_frames SET cn = 2051 WHERE seq = 2").ok());
+  EXPECT_FALSE(ExecSqliteForTesting(path_, "DELETE FROM env_frames").ok());
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  EXPECT_THAT(Frames(*store), ElementsAre(WithFrameSeq(frames[0], 1), WithFrameSeq(frames[1], 2)));
+  std::vector<EnvFrameRow> next = {MakeFrame("S2", 2011, 1000)};
+  EXPECT_EQ(*store->AppendEnvFrames(next), 3);
+}
+
+// The environmental reads use their indexes: no scan of a table, no sort. The frame and hour
+// statements are those of sqlite_store.cc; ListAlarms's are built from the filter.
+TEST_F(SqliteStoreTest, EnvReadsUseTheirIndexes) {
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  auto plan = [&](std::string_view sql) {
+    auto p = store->QueryPlanForTesting(sql);
+    EXPECT_TRUE(p.ok()) << p.error().ToString();
+    return p.ok() ? *p : std::string();
+  };
+  const std::string frames_of_source = plan(
+      "SELECT seq, received_ms, source, mn, cn, data_time_s, segment FROM env_frames "
+      "WHERE source = ?1 AND data_time_s >= ?2 AND data_time_s < ?3 AND (?4 = 0 OR cn = ?4) "
+      "ORDER BY data_time_s, seq LIMIT ?5");
+  EXPECT_THAT(frames_of_source, HasSubstr("USING INDEX env_frames_by_source_time"));
+  EXPECT_THAT(frames_of_source, Not(HasSubstr("TEMP B-TREE")));
+  const std::string frames_all = plan(
+      "SELECT seq, received_ms, source, mn, cn, data_time_s, segment FROM env_frames "
+      "WHERE data_time_s >= ?2 AND data_time_s < ?3 AND (?4 = 0 OR cn = ?4) "
+      "ORDER BY data_time_s, seq LIMIT ?5");
+  EXPECT_THAT(frames_all, HasSubstr("USING INDEX env_frames_by_time"));
+  EXPECT_THAT(frames_all, Not(HasSubstr("TEMP B-TREE")));
+  for (const char* where :
+       {"WHERE source = ?1 AND pollutant = ?2 AND hour_s >= ?3 AND hour_s < ?4 "
+        "ORDER BY hour_s",
+        "WHERE (source, pollutant, hour_s) >= (?1, ?2, ?3) "
+        "ORDER BY source, pollutant, hour_s",
+        "WHERE (source, pollutant) > (?1, ?2) ORDER BY source, pollutant, hour_s",
+        "WHERE source > ?1 ORDER BY source, pollutant, hour_s"}) {
+    SCOPED_TRACE(where);
+    const std::string hours = plan(std::string("SELECT * FROM env_hours ") + where);
+    EXPECT_THAT(hours, HasSubstr("SEARCH env_hours USING PRIMARY KEY"));
+    EXPECT_THAT(hours, Not(HasSubstr("TEMP B-TREE")));
+  }
+  AlarmFilter officer;
+  officer.zones = {"Z01", "Z02"};
+  officer.state = "active";
+  officer.limit = 100;
+  EXPECT_THAT(plan(ListAlarmsSqlForTesting(officer)), HasSubstr("INDEX env_alarms_active_by_zone"));
+  AlarmFilter active;
+  active.state = "active";
+  EXPECT_THAT(plan(ListAlarmsSqlForTesting(active)), HasSubstr("INDEX env_alarms_active"));
+  EXPECT_THAT(plan(ListAlarmsSqlForTesting(active)), Not(HasSubstr("TEMP B-TREE")));
+  AlarmFilter zone;
+  zone.zones = {"Z01"};
+  zone.limit = 100;
+  EXPECT_THAT(plan(ListAlarmsSqlForTesting(zone)), HasSubstr("INDEX env_alarms_by_zone"));
+  AlarmFilter enterprise;
+  enterprise.enterprise_code = "E1";
+  EXPECT_THAT(plan(ListAlarmsSqlForTesting(enterprise)),
+              HasSubstr("INDEX env_alarms_by_enterprise"));
+  AlarmFilter open;
+  open.state = "open";
+  open.before_id = 500;
+  EXPECT_THAT(plan(ListAlarmsSqlForTesting(open)), HasSubstr("INDEX env_alarms_active (id<?)"));
+}
+
+// Appends frames as the HJ 212 benchmark does (batches of hundreds) and logs the rate.
+TEST_F(SqliteStoreTest, EnvFrameAppendRate) {
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  constexpr int kBatches = 50;
+  constexpr int kRows = 800;
+  std::vector<std::vector<EnvFrameRow>> batches(kBatches);
+  for (int b = 0; b < kBatches; ++b) {
+    for (int r = 0; r < kRows; ++r) {
+      batches[b].push_back(MakeFrame("S" + std::to_string(r % 40), r % 2 ? 2011 : 2051,
+                                     1767225600 + b * 30 + r % 30, b * kRows + r));
+    }
+  }
+  const auto start = std::chrono::steady_clock::now();
+  int64_t last = 0;
+  for (const auto& batch : batches) {
+    auto appended = store->AppendEnvFrames(batch);
+    ASSERT_TRUE(appended.ok()) << appended.error().ToString();
+    last = *appended;
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(last, kBatches * kRows);
+  std::printf("AppendEnvFrames: %d frames in batches of %d in %.3f s: %.0f frames/s\n",
+              kBatches * kRows, kRows, seconds, kBatches * kRows / seconds);
+  EXPECT_EQ(Frames(*store, "S7", 2011).size(), size_t{kBatches * kRows / 40});
 }
 
 // A v1 file whose log was flushed empty: the sequence continues after the last seq it handed out.

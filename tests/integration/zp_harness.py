@@ -115,7 +115,7 @@ class Server:
         log.flush()
         self.proc = subprocess.Popen(
             [binary(), "serve", "--db", self.db, "--host", "127.0.0.1", "--port", str(self.port),
-             *self.extra_args],
+             "--hj212-port", "0", *self.extra_args],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         log.close()
         _live.append(self)
@@ -132,6 +132,19 @@ class Server:
                 pass
             time.sleep(0.05)
         raise AssertionError(f"zeropark serve not healthy after {timeout_s}s:\n{self.log_tail()}")
+
+    def hj212_port(self, timeout_s=10):
+        """The HJ 212 port the server printed ("HJ 212 listening on port N") in this run."""
+        import re
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            text = self.log_tail(1 << 20)
+            runs = text.split(f"--- start on port {self.port}")
+            found = re.findall(r"HJ 212 listening on port (\d+)", runs[-1])
+            if found:
+                return int(found[-1])
+            time.sleep(0.05)
+        raise AssertionError(f"no HJ 212 port in the log:\n{self.log_tail()}")
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None

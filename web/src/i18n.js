@@ -7,6 +7,7 @@ import energyMessages from './messages/energy.js'
 import metersMessages from './messages/meters.js'
 import importMessages from './messages/import.js'
 import greenMessages from './messages/green.js'
+import environmentMessages from './messages/environment.js'
 
 export const LOCALES = ['zh-CN', 'en']
 
@@ -23,6 +24,7 @@ const coreMessages = {
     'nav.meters': '计量与数据质量',
     'nav.import': '数据导入',
     'nav.green': '绿电溯源',
+    'nav.environment': '环境监测',
     'nav.logout': '退出登录',
     'nav.user': '{name}（{role}）',
     'role.admin': '园区管理员',
@@ -146,6 +148,7 @@ const coreMessages = {
     'nav.meters': 'Meters and data quality',
     'nav.import': 'Import',
     'nav.green': 'Green power',
+    'nav.environment': 'Environment',
     'nav.logout': 'Log out',
     'nav.user': '{name} ({role})',
     'role.admin': 'Park administrator',
@@ -262,7 +265,7 @@ const coreMessages = {
 // Core texts plus one module per page (web/src/messages/); a key defined twice is a build error.
 export const messages = { 'zh-CN': {}, en: {} }
 export const duplicateKeys = []
-for (const m of [coreMessages, enterprisesMessages, energyMessages, metersMessages, importMessages, greenMessages]) {
+for (const m of [coreMessages, enterprisesMessages, energyMessages, metersMessages, importMessages, greenMessages, environmentMessages]) {
   for (const l of LOCALES) {
     for (const [k, v] of Object.entries(m[l] || {})) {
       if (k in messages[l]) duplicateKeys.push(`${l}: ${k}`)

@@ -30,6 +30,7 @@ export const PAGES = [
   { path: '/meters', key: 'nav.meters', roles: ['admin', 'analyst', 'auditor', 'officer', 'enterprise'] },
   { path: '/import', key: 'nav.import', roles: ['admin', 'enterprise'] },
   { path: '/green', key: 'nav.green', roles: ['admin', 'analyst', 'auditor', 'officer', 'enterprise'] },
+  { path: '/environment', key: 'nav.environment', roles: ['admin', 'analyst', 'auditor', 'officer', 'enterprise'] },
 ]
 
 export function pagesFor(role) { return PAGES.filter((p) => p.roles.includes(role)) }

@@ -12,6 +12,7 @@
 
 #include "zp/base/result.h"
 #include "zp/engine/engine.h"
+#include "zp/environment/service.h"
 
 namespace zp::server {
 
@@ -32,6 +33,11 @@ struct ServerOptions {
   bool secure_cookies = true;
   // The built dashboard (web/dist), served under /app/; empty = none (/app/ says how to build it).
   std::string web_dir;
+  // The HJ 212-2017 TCP listener of the environment service (on `host`): -1 = off, 0 = any free
+  // port (see Server::hj212_port()). The environment API works either way.
+  int hj212_port = -1;
+  int hj212_idle_timeout_s = 600;
+  int hj212_frame_timeout_s = 30;
 };
 
 class Server {
@@ -44,6 +50,10 @@ class Server {
 
   // The bound port (the chosen one when options.port was 0).
   int port() const;
+  // The bound HJ 212 port; 0 when not listening.
+  int hj212_port() const;
+  // The environment service (sources, HJ 212 sink, alarms); owned by the server.
+  environment::EnvService& environment();
   // Stops accepting, finishes requests in flight and joins the serving thread. Idempotent.
   void Stop();
 

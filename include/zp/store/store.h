@@ -24,7 +24,7 @@
 
 namespace zp::store {
 
-inline constexpr int32_t kSchemaVersion = 5;
+inline constexpr int32_t kSchemaVersion = 6;
 
 // One series-day. `data` is a tsdb chunk (empty when only a rollup exists, e.g. a cumulative
 // meter's day whose closing reading arrived but whose own readings did not).
@@ -123,6 +123,79 @@ struct LedgerRow {
   std::string prev_hash;    // hex
   std::string hash;         // hex
   bool operator==(const LedgerRow&) const = default;
+};
+
+// One HJ 212 data frame as accepted by the environment service (framing, CRC, MN and password
+// checked), kept whole: the durable record that an acknowledgement (9014) stands for.
+struct EnvFrameRow {
+  int64_t seq = 0;          // assigned by the store, increasing
+  int64_t received_ms = 0;  // UTC milliseconds
+  std::string source;       // source code (zp/environment/sources.h)
+  std::string mn;
+  int32_t cn = 0;           // command code, e.g. 2011, 2051, 2061, 2031
+  int64_t data_time_s = 0;  // DataTime as a UTC instant; received time when the frame has none
+  std::string segment;      // the data segment text
+  bool operator==(const EnvFrameRow&) const = default;
+};
+
+// One evaluated hour of one pollutant of one source (zp/environment/evaluation.h).
+struct EnvHourRow {
+  std::string source;
+  std::string pollutant;  // HJ 212 code
+  int64_t hour_s = 0;     // UTC instant of the hour's start
+  double avg = 0;         // measured (as sent) average concentration / value
+  double zs_avg = 0;      // O2-corrected average (== avg when no correction applies)
+  double min = 0;
+  double max = 0;
+  double load_kg = 0;    // emitted amount in the hour (0 when not computable)
+  int32_t samples = 0;   // values received
+  int32_t valid = 0;     // of which valid (flag N, or S)
+  int32_t expected = 0;  // values expected in the hour from the source's interval
+  std::string flag;      // the hour's data flag: "N" valid, else the standard's letter
+  double limit = 0;      // the limit in force (0: none)
+  bool exceeded = false;
+  std::string origin;  // "computed" (from minute/real-time data) or "logger" (its 2061)
+  bool operator==(const EnvHourRow&) const = default;
+};
+
+// One alarm (zp/environment/alarms.h). Updated in place as it moves through its lifecycle.
+struct AlarmRow {
+  int64_t id = 0;     // assigned by the store
+  std::string kind;   // "exceedance", "data_loss", "device_fault"
+  std::string state;  // "open", "acknowledged", "closed"
+  std::string enterprise_code;
+  std::string zone_code;
+  std::string officer;  // the zone's officer at the time it was raised
+  std::string source;
+  std::string pollutant;  // HJ 212 code; empty for a whole-source alarm
+  int64_t opened_s = 0;   // first occurrence (data time)
+  int64_t last_s = 0;     // latest occurrence
+  int64_t cleared_s = 0;  // when the condition ended; 0 while it lasts
+  int32_t occurrences = 0;
+  double value = 0;  // worst value seen (exceedance), or seconds without data
+  double limit = 0;
+  std::string unit;
+  std::string detail;  // human-readable, bilingual
+  std::string acknowledged_by;
+  int64_t acknowledged_s = 0;
+  std::string closed_by;
+  int64_t closed_s = 0;
+  std::string note;  // the closing note
+  bool operator==(const AlarmRow&) const = default;
+};
+
+// Filters of ListAlarms; empty / 0 fields match all.
+struct AlarmFilter {
+  std::vector<std::string> zones;  // zone_code in this list
+  std::string enterprise_code;
+  std::string source;
+  std::string pollutant;
+  std::string kind;
+  std::string state;      // one state, or "active" = open or acknowledged
+  int64_t from_s = 0;     // last_s >= from_s
+  int64_t to_s = 0;       // opened_s < to_s
+  int64_t before_id = 0;  // id < before_id (paging, newest first)
+  int64_t limit = 0;      // at most this many (<= 0: all)
 };
 
 class Store {
@@ -237,6 +310,31 @@ class Store {
   virtual Status ReadEnterpriseData(
       std::string_view enterprise_code, std::string_view indicator,
       const std::function<void(const model::EnterpriseDatum&)>& fn) = 0;
+
+  // --- environmental monitoring (HJ 212). Frames are append-only: AppendEnvFrames writes all
+  // rows in one durable commit (seqs assigned, the last returned) or none; given no rows, it
+  // returns the last seq. A row that breaks a value rule fails its whole write with
+  // InvalidArgument: an empty source (or pollutant, of an hour; the reads take "" for all), a
+  // double that is not finite, a negative count, an alarm state other than the three.
+  virtual Result<int64_t> AppendEnvFrames(std::span<const EnvFrameRow> rows) = 0;
+  // Frames of one source (empty: all) with from_s <= data_time_s < to_s and, when cn != 0, that
+  // command code; ascending by (data_time_s, seq); at most `limit` (<= 0: all).
+  virtual Status ReadEnvFrames(std::string_view source, int32_t cn, int64_t from_s, int64_t to_s,
+                               int64_t limit,
+                               const std::function<void(const EnvFrameRow&)>& fn) = 0;
+  // Upserted by (source, pollutant, hour_s), all or none.
+  virtual Status PutEnvHours(std::span<const EnvHourRow> rows) = 0;
+  // Hours of a source (empty: all) and pollutant (empty: all) with from_s <= hour_s < to_s,
+  // ascending by (source, pollutant, hour_s).
+  virtual Status ReadEnvHours(std::string_view source, std::string_view pollutant, int64_t from_s,
+                              int64_t to_s, const std::function<void(const EnvHourRow&)>& fn) = 0;
+  // Alarms: Insert assigns and returns the id; Update rewrites every field by id (NotFound when
+  // absent). ListAlarms: newest first (descending id).
+  virtual Result<int64_t> InsertAlarm(const AlarmRow& row) = 0;
+  virtual Status UpdateAlarm(const AlarmRow& row) = 0;
+  virtual Result<std::optional<AlarmRow>> GetAlarm(int64_t id) = 0;
+  virtual Status ListAlarms(const AlarmFilter& filter,
+                            const std::function<void(const AlarmRow&)>& fn) = 0;
 
   // Bytes used on disk (0 for memory).
   virtual int64_t DiskBytes() = 0;

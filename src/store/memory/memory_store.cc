@@ -105,6 +105,37 @@ Status CheckEnterpriseDatum(const model::EnterpriseDatum& d) {
   return Status::OK();
 }
 
+// SQLite: source/pollutant CHECK (<> ''), REAL columns CHECK (abs(x) <= 1e308) (refuses NaN and
+// infinities), counts CHECK (>= 0), alarm state one of the three.
+bool Finite(double v) { return std::abs(v) <= 1e308; }
+Status CheckEnvFrame(const EnvFrameRow& f) {
+  if (f.source.empty()) {
+    return InvalidArgumentError(
+        fmt::format("env frame (cn {}, time {}): empty source", f.cn, f.data_time_s));
+  }
+  return Status::OK();
+}
+Status CheckEnvHour(const EnvHourRow& h) {
+  if (h.source.empty() || h.pollutant.empty() || !Finite(h.avg) || !Finite(h.zs_avg) ||
+      !Finite(h.min) || !Finite(h.max) || !Finite(h.load_kg) || !Finite(h.limit) || h.samples < 0 ||
+      h.valid < 0 || h.expected < 0) {
+    return InvalidArgumentError(fmt::format(
+        "env hour ({} {} {}): empty source/pollutant, value not finite or negative count", h.source,
+        h.pollutant, h.hour_s));
+  }
+  return Status::OK();
+}
+Status CheckAlarm(const AlarmRow& a) {
+  if ((a.state != "open" && a.state != "acknowledged" && a.state != "closed") ||
+      a.occurrences < 0 || !Finite(a.value) || !Finite(a.limit)) {
+    return InvalidArgumentError(fmt::format(
+        "alarm ({} {} {}): state '{}' not open/acknowledged/closed, negative occurrences or value "
+        "not finite",
+        a.kind, a.source, a.pollutant, a.state));
+  }
+  return Status::OK();
+}
+
 // Rows of `map` keyed (series, k) with from <= k < to over every series, skipping past the keys
 // outside the range with one lookup per series.
 template <typename Map, typename Fn>
@@ -169,6 +200,17 @@ struct MemoryData {
   std::vector<AuditRow> audit;
   // The green-power ledger (seq = index + 1).
   std::vector<LedgerRow> ledger;
+  // Environmental monitoring: frames in seq order (seq = index + 1) with their indexes by
+  // (source, data_time_s) and by data_time_s (equal keys keep insertion, i.e. seq, order); hours
+  // by source, pollutant, hour; alarms by id.
+  std::vector<EnvFrameRow> env_frames;
+  std::map<std::string, std::multimap<int64_t, size_t>, std::less<>> env_frames_by_source;
+  std::multimap<int64_t, size_t> env_frames_by_time;
+  std::map<std::string, std::map<std::string, std::map<int64_t, EnvHourRow>, std::less<>>,
+           std::less<>>
+      env_hours;
+  std::map<int64_t, AlarmRow> alarms;
+  int64_t last_alarm_id = 0;
 };
 
 namespace {
@@ -671,6 +713,141 @@ Status MemoryStore::ReadEnterpriseData(
     if ((enterprise_code.empty() || d.enterprise_code == enterprise_code) &&
         (indicator.empty() || d.indicator == indicator)) {
       fn(d);
+    }
+  }
+  return Status::OK();
+}
+
+// ---- environmental monitoring.
+
+Result<int64_t> MemoryStore::AppendEnvFrames(std::span<const EnvFrameRow> rows) {
+  std::unique_lock lock(data_->mu);
+  for (const EnvFrameRow& f : rows) ZP_RETURN_IF_ERROR(CheckEnvFrame(f));
+  auto& frames = data_->env_frames;
+  frames.reserve(frames.size() + rows.size());
+  for (const EnvFrameRow& f : rows) {
+    const size_t index = frames.size();
+    EnvFrameRow& stored = frames.emplace_back(f);
+    stored.seq = static_cast<int64_t>(index) + 1;
+    auto it = data_->env_frames_by_source.find(stored.source);
+    if (it == data_->env_frames_by_source.end()) {
+      it = data_->env_frames_by_source.emplace(stored.source, std::multimap<int64_t, size_t>())
+               .first;
+    }
+    it->second.emplace(stored.data_time_s, index);
+    data_->env_frames_by_time.emplace(stored.data_time_s, index);
+  }
+  return static_cast<int64_t>(frames.size());
+}
+
+Status MemoryStore::ReadEnvFrames(std::string_view source, int32_t cn, int64_t from_s, int64_t to_s,
+                                  int64_t limit,
+                                  const std::function<void(const EnvFrameRow&)>& fn) {
+  std::shared_lock lock(data_->mu);
+  if (from_s >= to_s) return Status::OK();
+  const std::multimap<int64_t, size_t>* index = &data_->env_frames_by_time;
+  if (!source.empty()) {
+    auto it = data_->env_frames_by_source.find(source);
+    if (it == data_->env_frames_by_source.end()) return Status::OK();
+    index = &it->second;
+  }
+  int64_t emitted = 0;
+  const auto end = index->lower_bound(to_s);
+  for (auto it = index->lower_bound(from_s); it != end && (limit <= 0 || emitted < limit); ++it) {
+    const EnvFrameRow& f = data_->env_frames[it->second];
+    if (cn != 0 && f.cn != cn) continue;
+    fn(f);
+    ++emitted;
+  }
+  return Status::OK();
+}
+
+Status MemoryStore::PutEnvHours(std::span<const EnvHourRow> rows) {
+  std::unique_lock lock(data_->mu);
+  for (const EnvHourRow& h : rows) ZP_RETURN_IF_ERROR(CheckEnvHour(h));
+  for (const EnvHourRow& h : rows) {
+    data_->env_hours[h.source][h.pollutant].insert_or_assign(h.hour_s, h);
+  }
+  return Status::OK();
+}
+
+Status MemoryStore::ReadEnvHours(std::string_view source, std::string_view pollutant,
+                                 int64_t from_s, int64_t to_s,
+                                 const std::function<void(const EnvHourRow&)>& fn) {
+  std::shared_lock lock(data_->mu);
+  if (from_s >= to_s) return Status::OK();
+  auto emit_hours = [&](const std::map<int64_t, EnvHourRow>& hours) {
+    for (auto it = hours.lower_bound(from_s); it != hours.end() && it->first < to_s; ++it) {
+      fn(it->second);
+    }
+  };
+  auto emit_source = [&](const auto& pollutants) {
+    if (pollutant.empty()) {
+      for (const auto& [code, hours] : pollutants) emit_hours(hours);
+    } else if (auto it = pollutants.find(pollutant); it != pollutants.end()) {
+      emit_hours(it->second);
+    }
+  };
+  if (source.empty()) {
+    for (const auto& [code, pollutants] : data_->env_hours) emit_source(pollutants);
+  } else if (auto it = data_->env_hours.find(source); it != data_->env_hours.end()) {
+    emit_source(it->second);
+  }
+  return Status::OK();
+}
+
+Result<int64_t> MemoryStore::InsertAlarm(const AlarmRow& row) {
+  std::unique_lock lock(data_->mu);
+  ZP_RETURN_IF_ERROR(CheckAlarm(row));
+  const int64_t id = ++data_->last_alarm_id;
+  AlarmRow& stored = data_->alarms[id];
+  stored = row;
+  stored.id = id;
+  return id;
+}
+
+Status MemoryStore::UpdateAlarm(const AlarmRow& row) {
+  std::unique_lock lock(data_->mu);
+  auto it = data_->alarms.find(row.id);
+  if (it == data_->alarms.end()) return NotFoundError(fmt::format("alarm {} not found", row.id));
+  ZP_RETURN_IF_ERROR(CheckAlarm(row));
+  it->second = row;
+  return Status::OK();
+}
+
+Result<std::optional<AlarmRow>> MemoryStore::GetAlarm(int64_t id) {
+  std::shared_lock lock(data_->mu);
+  auto it = data_->alarms.find(id);
+  if (it == data_->alarms.end()) return std::optional<AlarmRow>();
+  return std::optional<AlarmRow>(it->second);
+}
+
+Status MemoryStore::ListAlarms(const AlarmFilter& filter,
+                               const std::function<void(const AlarmRow&)>& fn) {
+  std::shared_lock lock(data_->mu);
+  const auto& alarms = data_->alarms;
+  auto matches = [&](const AlarmRow& a) {
+    if (!filter.zones.empty() &&
+        std::find(filter.zones.begin(), filter.zones.end(), a.zone_code) == filter.zones.end()) {
+      return false;
+    }
+    if (!filter.state.empty()) {
+      if (filter.state == "active" ? a.state == "closed" : a.state != filter.state) return false;
+    }
+    return (filter.enterprise_code.empty() || a.enterprise_code == filter.enterprise_code) &&
+           (filter.source.empty() || a.source == filter.source) &&
+           (filter.pollutant.empty() || a.pollutant == filter.pollutant) &&
+           (filter.kind.empty() || a.kind == filter.kind) &&
+           (filter.from_s == 0 || a.last_s >= filter.from_s) &&
+           (filter.to_s == 0 || a.opened_s < filter.to_s);
+  };
+  auto it = filter.before_id != 0 ? alarms.lower_bound(filter.before_id) : alarms.end();
+  int64_t emitted = 0;
+  while (it != alarms.begin() && (filter.limit <= 0 || emitted < filter.limit)) {
+    --it;
+    if (matches(it->second)) {
+      fn(it->second);
+      ++emitted;
     }
   }
   return Status::OK();

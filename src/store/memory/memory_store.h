@@ -95,6 +95,18 @@ class MemoryStore final : public Store {
   Status ReadEnterpriseData(std::string_view enterprise_code, std::string_view indicator,
                             const std::function<void(const model::EnterpriseDatum&)>& fn) override;
 
+  Result<int64_t> AppendEnvFrames(std::span<const EnvFrameRow> rows) override;
+  Status ReadEnvFrames(std::string_view source, int32_t cn, int64_t from_s, int64_t to_s,
+                       int64_t limit, const std::function<void(const EnvFrameRow&)>& fn) override;
+  Status PutEnvHours(std::span<const EnvHourRow> rows) override;
+  Status ReadEnvHours(std::string_view source, std::string_view pollutant, int64_t from_s,
+                      int64_t to_s, const std::function<void(const EnvHourRow&)>& fn) override;
+  Result<int64_t> InsertAlarm(const AlarmRow& row) override;
+  Status UpdateAlarm(const AlarmRow& row) override;
+  Result<std::optional<AlarmRow>> GetAlarm(int64_t id) override;
+  Status ListAlarms(const AlarmFilter& filter,
+                    const std::function<void(const AlarmRow&)>& fn) override;
+
   int64_t DiskBytes() override { return 0; }
 
  private:

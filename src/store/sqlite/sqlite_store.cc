@@ -45,6 +45,9 @@ constexpr char kMigrationV4Sql[] =
 constexpr char kMigrationV5Sql[] =
 #include "sqlite/migration_v5.sql.inc"
     ;
+constexpr char kMigrationV6Sql[] =
+#include "sqlite/migration_v6.sql.inc"
+    ;
 
 // Migration 1 -> 2, C++ half, run before its SQL: moves the rows of v1's ingest_log table into a
 // log segment and records how far the log was flushed.
@@ -57,11 +60,11 @@ struct Migration {
   Status (*prepare)(SqliteStore::Conn& conn, const std::string& log_dir);
 };
 // Migration i takes a database from version i to i + 1 (version 0: empty file).
-constexpr Migration kMigrations[] = {{1, kSchemaV1Sql, nullptr},
-                                     {2, kMigrationV2Sql, MoveV1LogToSegments},
-                                     {3, kMigrationV3Sql, nullptr},
-                                     {4, kMigrationV4Sql, nullptr},
-                                     {5, kMigrationV5Sql, nullptr}};
+constexpr Migration kMigrations[] = {
+    {1, kSchemaV1Sql, nullptr},    {2, kMigrationV2Sql, MoveV1LogToSegments},
+    {3, kMigrationV3Sql, nullptr}, {4, kMigrationV4Sql, nullptr},
+    {5, kMigrationV5Sql, nullptr}, {6, kMigrationV6Sql, nullptr},
+};
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration per schema version");
 
 Status ErrorFromSqlite(sqlite3* db, int rc, std::string_view what) {
@@ -193,12 +196,26 @@ class Stmt {
  public:
   static Result<Stmt> Make(Conn& conn, const char* sql) {
     ZP_ASSIGN_OR_RETURN(sqlite3_stmt * s, conn.Prepare(sql));
-    return Stmt(conn.db(), s);
+    return Stmt(conn.db(), s, /*owned=*/false);
   }
-  Stmt(Stmt&& o) noexcept : db_(o.db_), s_(std::exchange(o.s_, nullptr)), bind_rc_(o.bind_rc_) {}
+  // A statement built at run time (its text varies): prepared now, finalized on destruction.
+  static Result<Stmt> MakeUncached(Conn& conn, const std::string& sql) {
+    sqlite3_stmt* s = nullptr;
+    int rc = sqlite3_prepare_v2(conn.db(), sql.c_str(), static_cast<int>(sql.size()), &s, nullptr);
+    if (rc != SQLITE_OK) {
+      sqlite3_finalize(s);
+      return ErrorFromSqlite(conn.db(), rc, "prepare");
+    }
+    return Stmt(conn.db(), s, /*owned=*/true);
+  }
+  Stmt(Stmt&& o) noexcept
+      : db_(o.db_), s_(std::exchange(o.s_, nullptr)), bind_rc_(o.bind_rc_), owned_(o.owned_) {}
   Stmt& operator=(Stmt&&) = delete;
   ~Stmt() {
-    if (s_ != nullptr) {
+    if (s_ == nullptr) return;
+    if (owned_) {
+      sqlite3_finalize(s_);
+    } else {
       sqlite3_reset(s_);
       sqlite3_clear_bindings(s_);
     }
@@ -244,7 +261,7 @@ class Stmt {
   }
 
  private:
-  Stmt(sqlite3* db, sqlite3_stmt* s) : db_(db), s_(s) {}
+  Stmt(sqlite3* db, sqlite3_stmt* s, bool owned) : db_(db), s_(s), owned_(owned) {}
   Stmt& Check(int rc) {
     if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
     return *this;
@@ -253,6 +270,7 @@ class Stmt {
   sqlite3* db_;
   sqlite3_stmt* s_;
   int bind_rc_ = SQLITE_OK;
+  bool owned_ = false;
 };
 
 constexpr char kSqlBeginImmediate[] = "BEGIN IMMEDIATE";
@@ -459,6 +477,64 @@ constexpr char kSqlAppendLedger[] =
 constexpr char kSqlReadLedger[] =
     "SELECT seq, time_s, kind, actor, fields, prev_hash, hash FROM ledger WHERE seq >= ?1 "
     "ORDER BY seq LIMIT ?2";
+
+// Environmental monitoring. Frames are read through env_frames_by_source_time (one source) or
+// env_frames_by_time (all), whose entries end with the rowid (= seq), so the order needs no sort.
+constexpr char kSqlAppendEnvFrame[] =
+    "INSERT INTO env_frames (received_ms, source, mn, cn, data_time_s, segment) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+constexpr char kSqlLastEnvFrameSeq[] = "SELECT coalesce(max(seq), 0) FROM env_frames";
+constexpr char kSqlEnvFramesOfSource[] =
+    "SELECT seq, received_ms, source, mn, cn, data_time_s, segment FROM env_frames "
+    "WHERE source = ?1 AND data_time_s >= ?2 AND data_time_s < ?3 AND (?4 = 0 OR cn = ?4) "
+    "ORDER BY data_time_s, seq LIMIT ?5";
+constexpr char kSqlEnvFramesAll[] =
+    "SELECT seq, received_ms, source, mn, cn, data_time_s, segment FROM env_frames "
+    "WHERE data_time_s >= ?2 AND data_time_s < ?3 AND (?4 = 0 OR cn = ?4) "
+    "ORDER BY data_time_s, seq LIMIT ?5";
+// Hours: upserted by the primary key (source, pollutant, hour_s). One key is one range of it; a
+// read over many keys seeks each key's hour range and skips to the next key past it (as
+// ScanAllSeries does for chunks), so it never walks the hours outside the range.
+constexpr char kSqlUpsertEnvHour[] =
+    "INSERT OR REPLACE INTO env_hours (source, pollutant, hour_s, avg, zs_avg, min, max, load_kg, "
+    "samples, valid, expected, flag, limit_value, exceeded, origin) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+constexpr char kSqlEnvHoursOfKey[] =
+    "SELECT source, pollutant, hour_s, avg, zs_avg, min, max, load_kg, samples, valid, expected, "
+    "flag, limit_value, exceeded, origin FROM env_hours "
+    "WHERE source = ?1 AND pollutant = ?2 AND hour_s >= ?3 AND hour_s < ?4 ORDER BY hour_s";
+constexpr char kSqlEnvHoursFrom[] =
+    "SELECT source, pollutant, hour_s, avg, zs_avg, min, max, load_kg, samples, valid, expected, "
+    "flag, limit_value, exceeded, origin FROM env_hours "
+    "WHERE (source, pollutant, hour_s) >= (?1, ?2, ?3) ORDER BY source, pollutant, hour_s";
+constexpr char kSqlEnvHoursAfterKey[] =
+    "SELECT source, pollutant, hour_s, avg, zs_avg, min, max, load_kg, samples, valid, expected, "
+    "flag, limit_value, exceeded, origin FROM env_hours "
+    "WHERE (source, pollutant) > (?1, ?2) ORDER BY source, pollutant, hour_s";
+constexpr char kSqlEnvHoursAfterSource[] =
+    "SELECT source, pollutant, hour_s, avg, zs_avg, min, max, load_kg, samples, valid, expected, "
+    "flag, limit_value, exceeded, origin FROM env_hours "
+    "WHERE source > ?1 ORDER BY source, pollutant, hour_s";
+// Alarms. ListAlarms builds its statement from the filter (AlarmSelect).
+constexpr char kSqlInsertAlarm[] =
+    "INSERT INTO env_alarms (kind, state, enterprise_code, zone_code, officer, source, pollutant, "
+    "opened_s, last_s, cleared_s, occurrences, value, limit_value, unit, detail, acknowledged_by, "
+    "acknowledged_s, closed_by, closed_s, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+    "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
+constexpr char kSqlUpdateAlarm[] =
+    "UPDATE env_alarms SET kind = ?1, state = ?2, enterprise_code = ?3, zone_code = ?4, "
+    "officer = ?5, source = ?6, pollutant = ?7, opened_s = ?8, last_s = ?9, cleared_s = ?10, "
+    "occurrences = ?11, value = ?12, limit_value = ?13, unit = ?14, detail = ?15, "
+    "acknowledged_by = ?16, acknowledged_s = ?17, closed_by = ?18, closed_s = ?19, note = ?20 "
+    "WHERE id = ?21";
+constexpr char kSqlAlarmColumns[] =
+    "SELECT id, kind, state, enterprise_code, zone_code, officer, source, pollutant, opened_s, "
+    "last_s, cleared_s, occurrences, value, limit_value, unit, detail, acknowledged_by, "
+    "acknowledged_s, closed_by, closed_s, note FROM env_alarms ";
+constexpr char kSqlGetAlarm[] =
+    "SELECT id, kind, state, enterprise_code, zone_code, officer, source, pollutant, opened_s, "
+    "last_s, cleared_s, occurrences, value, limit_value, unit, detail, acknowledged_by, "
+    "acknowledged_s, closed_by, closed_s, note FROM env_alarms WHERE id = ?1";
 
 // ---- registry row mapping.
 
@@ -837,6 +913,24 @@ Result<std::string> SqliteStore::QueryForTesting(std::string_view sql) {
     out = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
   }
   sqlite3_finalize(s);
+  return out;
+}
+
+Result<std::string> SqliteStore::QueryPlanForTesting(std::string_view sql) {
+  std::lock_guard lock(writer_->mu());
+  std::string text = "EXPLAIN QUERY PLAN " + std::string(sql);
+  sqlite3_stmt* s = nullptr;
+  int rc = sqlite3_prepare_v2(writer_->db(), text.c_str(), -1, &s, nullptr);
+  std::string out;
+  while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (!out.empty()) out += "; ";
+    const auto* detail = reinterpret_cast<const char*>(sqlite3_column_text(s, 3));
+    out += detail != nullptr ? detail : "";
+    rc = SQLITE_OK;
+  }
+  Status st = rc == SQLITE_DONE ? Status::OK() : ErrorFromSqlite(writer_->db(), rc, text);
+  sqlite3_finalize(s);
+  if (!st.ok()) return st;
   return out;
 }
 
@@ -1672,6 +1766,340 @@ Status SqliteStore::ReadEnterpriseData(
   return Status::OK();
 }
 
+// ---- environmental monitoring.
+
+namespace {
+
+EnvHourRow EnvHourFromRow(Stmt& s) {
+  EnvHourRow h;
+  h.source = s.ColText(0);
+  h.pollutant = s.ColText(1);
+  h.hour_s = s.ColInt(2);
+  h.avg = s.ColReal(3);
+  h.zs_avg = s.ColReal(4);
+  h.min = s.ColReal(5);
+  h.max = s.ColReal(6);
+  h.load_kg = s.ColReal(7);
+  h.samples = s.ColInt32(8);
+  h.valid = s.ColInt32(9);
+  h.expected = s.ColInt32(10);
+  h.flag = s.ColText(11);
+  h.limit = s.ColReal(12);
+  h.exceeded = s.ColInt(13) != 0;
+  h.origin = s.ColText(14);
+  return h;
+}
+
+// Binds every field but the id as ?1..?20 (kSqlInsertAlarm, kSqlUpdateAlarm).
+void BindAlarm(Stmt& s, const AlarmRow& a) {
+  s.Text(1, a.kind)
+      .Text(2, a.state)
+      .Text(3, a.enterprise_code)
+      .Text(4, a.zone_code)
+      .Text(5, a.officer)
+      .Text(6, a.source)
+      .Text(7, a.pollutant)
+      .Int(8, a.opened_s)
+      .Int(9, a.last_s)
+      .Int(10, a.cleared_s)
+      .Int(11, a.occurrences)
+      .Real(12, a.value)
+      .Real(13, a.limit)
+      .Text(14, a.unit)
+      .Text(15, a.detail)
+      .Text(16, a.acknowledged_by)
+      .Int(17, a.acknowledged_s)
+      .Text(18, a.closed_by)
+      .Int(19, a.closed_s)
+      .Text(20, a.note);
+}
+
+AlarmRow AlarmFromRow(Stmt& s) {
+  AlarmRow a;
+  a.id = s.ColInt(0);
+  a.kind = s.ColText(1);
+  a.state = s.ColText(2);
+  a.enterprise_code = s.ColText(3);
+  a.zone_code = s.ColText(4);
+  a.officer = s.ColText(5);
+  a.source = s.ColText(6);
+  a.pollutant = s.ColText(7);
+  a.opened_s = s.ColInt(8);
+  a.last_s = s.ColInt(9);
+  a.cleared_s = s.ColInt(10);
+  a.occurrences = s.ColInt32(11);
+  a.value = s.ColReal(12);
+  a.limit = s.ColReal(13);
+  a.unit = s.ColText(14);
+  a.detail = s.ColText(15);
+  a.acknowledged_by = s.ColText(16);
+  a.acknowledged_s = s.ColInt(17);
+  a.closed_by = s.ColText(18);
+  a.closed_s = s.ColInt(19);
+  a.note = s.ColText(20);
+  return a;
+}
+
+// The SELECT of ListAlarms for `f`: only the filters in use, so that the planner can pick an
+// index (env_alarms_by_zone, env_alarms_by_enterprise, or the partial env_alarms_active and
+// env_alarms_active_by_zone, which it takes only when the query says `state <> 'closed'`
+// literally). Parameters are numbered in the order AlarmBind binds them.
+std::string AlarmSelect(const AlarmFilter& f) {
+  std::string sql = kSqlAlarmColumns;
+  sql += "WHERE 1";
+  int n = 0;
+  auto param = [&]() { return fmt::format("?{}", ++n); };
+  if (!f.zones.empty()) {
+    sql += " AND zone_code IN (";
+    for (size_t i = 0; i < f.zones.size(); ++i) {
+      if (i > 0) sql += ", ";
+      sql += param();
+    }
+    sql += ")";
+  }
+  if (!f.enterprise_code.empty()) sql += " AND enterprise_code = " + param();
+  if (!f.source.empty()) sql += " AND source = " + param();
+  if (!f.pollutant.empty()) sql += " AND pollutant = " + param();
+  if (!f.kind.empty()) sql += " AND kind = " + param();
+  if (f.state == "active") {
+    sql += " AND state <> 'closed'";
+  } else if (f.state == "closed") {
+    sql += " AND state = " + param();
+  } else if (!f.state.empty()) {
+    sql += " AND state = " + param() + " AND state <> 'closed'";
+  }
+  if (f.from_s != 0) sql += " AND last_s >= " + param();
+  if (f.to_s != 0) sql += " AND opened_s < " + param();
+  if (f.before_id != 0) sql += " AND id < " + param();
+  sql += " ORDER BY id DESC LIMIT " + param();
+  return sql;
+}
+
+void AlarmBind(Stmt& s, const AlarmFilter& f) {
+  int n = 0;
+  for (const std::string& zone : f.zones) s.Text(++n, zone);
+  if (!f.enterprise_code.empty()) s.Text(++n, f.enterprise_code);
+  if (!f.source.empty()) s.Text(++n, f.source);
+  if (!f.pollutant.empty()) s.Text(++n, f.pollutant);
+  if (!f.kind.empty()) s.Text(++n, f.kind);
+  if (!f.state.empty() && f.state != "active") s.Text(++n, f.state);
+  if (f.from_s != 0) s.Int(++n, f.from_s);
+  if (f.to_s != 0) s.Int(++n, f.to_s);
+  if (f.before_id != 0) s.Int(++n, f.before_id);
+  s.Int(++n, f.limit > 0 ? f.limit : -1);
+}
+
+}  // namespace
+
+Result<int64_t> SqliteStore::AppendEnvFrames(std::span<const EnvFrameRow> rows) {
+  std::lock_guard lock(writer_->mu());
+  if (rows.empty()) {
+    ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(*writer_, kSqlLastEnvFrameSeq));
+    int rc = stmt.Step();
+    if (rc != SQLITE_ROW) return stmt.Error(rc, "read last env frame seq");
+    return stmt.ColInt(0);
+  }
+  Txn txn(*writer_);
+  ZP_RETURN_IF_ERROR(txn.Begin(/*write=*/true));
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(*writer_, kSqlAppendEnvFrame));
+  for (const EnvFrameRow& f : rows) {
+    stmt.Reset();
+    stmt.Int(1, f.received_ms)
+        .Text(2, f.source)
+        .Text(3, f.mn)
+        .Int(4, f.cn)
+        .Int(5, f.data_time_s)
+        .Text(6, f.segment);
+    int rc = stmt.Step();
+    if (rc != SQLITE_DONE) {
+      return stmt.Error(rc, fmt::format("write env frame (source '{}', cn {}, time {})", f.source,
+                                        f.cn, f.data_time_s));
+    }
+  }
+  const auto last = static_cast<int64_t>(sqlite3_last_insert_rowid(writer_->db()));
+  ZP_RETURN_IF_ERROR(txn.Commit());
+  return last;
+}
+
+Status SqliteStore::ReadEnvFrames(std::string_view source, int32_t cn, int64_t from_s, int64_t to_s,
+                                  int64_t limit,
+                                  const std::function<void(const EnvFrameRow&)>& fn) {
+  if (from_s >= to_s) return Status::OK();
+  Conn& conn = reader();
+  std::lock_guard lock(conn.mu());
+  ZP_ASSIGN_OR_RETURN(Stmt stmt,
+                      Stmt::Make(conn, source.empty() ? kSqlEnvFramesAll : kSqlEnvFramesOfSource));
+  if (!source.empty()) stmt.Text(1, source);
+  stmt.Int(2, from_s).Int(3, to_s).Int(4, cn).Int(5, limit > 0 ? limit : -1);
+  EnvFrameRow f;
+  int rc;
+  while ((rc = stmt.Step()) == SQLITE_ROW) {
+    f.seq = stmt.ColInt(0);
+    f.received_ms = stmt.ColInt(1);
+    f.source = stmt.ColText(2);
+    f.mn = stmt.ColText(3);
+    f.cn = stmt.ColInt32(4);
+    f.data_time_s = stmt.ColInt(5);
+    f.segment = stmt.ColText(6);
+    fn(f);
+  }
+  if (rc != SQLITE_DONE) return stmt.Error(rc, "read env frames");
+  return Status::OK();
+}
+
+Status SqliteStore::PutEnvHours(std::span<const EnvHourRow> rows) {
+  if (rows.empty()) return Status::OK();
+  std::lock_guard lock(writer_->mu());
+  Txn txn(*writer_);
+  ZP_RETURN_IF_ERROR(txn.Begin(/*write=*/true));
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(*writer_, kSqlUpsertEnvHour));
+  for (const EnvHourRow& h : rows) {
+    stmt.Reset();
+    stmt.Text(1, h.source)
+        .Text(2, h.pollutant)
+        .Int(3, h.hour_s)
+        .Real(4, h.avg)
+        .Real(5, h.zs_avg)
+        .Real(6, h.min)
+        .Real(7, h.max)
+        .Real(8, h.load_kg)
+        .Int(9, h.samples)
+        .Int(10, h.valid)
+        .Int(11, h.expected)
+        .Text(12, h.flag)
+        .Real(13, h.limit)
+        .Int(14, h.exceeded ? 1 : 0)
+        .Text(15, h.origin);
+    int rc = stmt.Step();
+    if (rc != SQLITE_DONE) {
+      return stmt.Error(rc,
+                        fmt::format("write env hour ({} {} {})", h.source, h.pollutant, h.hour_s));
+    }
+  }
+  return txn.Commit();
+}
+
+Status SqliteStore::ReadEnvHours(std::string_view source, std::string_view pollutant,
+                                 int64_t from_s, int64_t to_s,
+                                 const std::function<void(const EnvHourRow&)>& fn) {
+  if (from_s >= to_s) return Status::OK();
+  Conn& conn = reader();
+  std::lock_guard lock(conn.mu());
+  if (!source.empty() && !pollutant.empty()) {
+    ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(conn, kSqlEnvHoursOfKey));
+    stmt.Text(1, source).Text(2, pollutant).Int(3, from_s).Int(4, to_s);
+    int rc;
+    while ((rc = stmt.Step()) == SQLITE_ROW) fn(EnvHourFromRow(stmt));
+    if (rc != SQLITE_DONE) return stmt.Error(rc, "read env hours");
+    return Status::OK();
+  }
+  // Many keys: walk the primary key, re-seeking whenever a row falls outside the wanted keys or
+  // hours. Each statement keeps its own bound key strings alive until it is re-bound.
+  ZP_ASSIGN_OR_RETURN(Stmt from, Stmt::Make(conn, kSqlEnvHoursFrom));
+  ZP_ASSIGN_OR_RETURN(Stmt after_key, Stmt::Make(conn, kSqlEnvHoursAfterKey));
+  ZP_ASSIGN_OR_RETURN(Stmt after_source, Stmt::Make(conn, kSqlEnvHoursAfterSource));
+  std::string from_source(source), from_pollutant(pollutant), key_source, key_pollutant,
+      after_source_key;
+  Stmt* cur = &from;
+  auto seek_from = [&](std::string_view s, std::string_view p) {
+    cur->Reset();
+    from.Reset();
+    from_source = s;
+    from_pollutant = p;
+    from.Text(1, from_source).Text(2, from_pollutant).Int(3, from_s);
+    cur = &from;
+  };
+  auto seek_after_key = [&](std::string_view s, std::string_view p) {
+    cur->Reset();
+    after_key.Reset();
+    key_source = s;
+    key_pollutant = p;
+    after_key.Text(1, key_source).Text(2, key_pollutant);
+    cur = &after_key;
+  };
+  auto seek_after_source = [&](std::string_view s) {
+    cur->Reset();
+    after_source.Reset();
+    after_source_key = s;
+    after_source.Text(1, after_source_key);
+    cur = &after_source;
+  };
+  from.Text(1, from_source).Text(2, from_pollutant).Int(3, from_s);
+  std::string row_source, row_pollutant;
+  while (true) {
+    int rc = cur->Step();
+    if (rc == SQLITE_DONE) return Status::OK();
+    if (rc != SQLITE_ROW) return cur->Error(rc, "read env hours");
+    std::string_view s = cur->ColText(0);
+    std::string_view p = cur->ColText(1);
+    const int64_t hour_s = cur->ColInt(2);
+    if (!source.empty() && s != source) return Status::OK();  // past the source
+    if (!pollutant.empty() && p != pollutant) {
+      row_source = s;
+      if (p < pollutant) {
+        seek_from(row_source, pollutant);
+      } else {
+        seek_after_source(row_source);
+      }
+    } else if (hour_s < from_s) {
+      row_source = s;
+      row_pollutant = p;
+      seek_from(row_source, row_pollutant);
+    } else if (hour_s >= to_s) {
+      row_source = s;
+      row_pollutant = p;
+      if (pollutant.empty()) {
+        seek_after_key(row_source, row_pollutant);
+      } else {
+        seek_after_source(row_source);
+      }
+    } else {
+      fn(EnvHourFromRow(*cur));
+    }
+  }
+}
+
+Result<int64_t> SqliteStore::InsertAlarm(const AlarmRow& row) {
+  std::lock_guard lock(writer_->mu());
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(*writer_, kSqlInsertAlarm));
+  BindAlarm(stmt, row);
+  int rc = stmt.Step();
+  if (rc != SQLITE_DONE) {
+    return stmt.Error(rc,
+                      fmt::format("insert alarm ({} {} {})", row.kind, row.source, row.pollutant));
+  }
+  return static_cast<int64_t>(sqlite3_last_insert_rowid(writer_->db()));
+}
+
+Status SqliteStore::UpdateAlarm(const AlarmRow& row) {
+  std::lock_guard lock(writer_->mu());
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Make(*writer_, kSqlUpdateAlarm));
+  BindAlarm(stmt, row);
+  stmt.Int(21, row.id);
+  ZP_RETURN_IF_ERROR(stmt.Run(fmt::format("update alarm {}", row.id)));
+  if (sqlite3_changes(writer_->db()) == 0) {
+    return NotFoundError(fmt::format("alarm {} not found", row.id));
+  }
+  return Status::OK();
+}
+
+Result<std::optional<AlarmRow>> SqliteStore::GetAlarm(int64_t id) {
+  return QueryOne<AlarmRow>(
+      reader(), kSqlGetAlarm, [&](Stmt& s) { s.Int(1, id); }, AlarmFromRow, "read alarm");
+}
+
+Status SqliteStore::ListAlarms(const AlarmFilter& filter,
+                               const std::function<void(const AlarmRow&)>& fn) {
+  Conn& conn = reader();
+  std::lock_guard lock(conn.mu());
+  ZP_ASSIGN_OR_RETURN(Stmt stmt, Stmt::MakeUncached(conn, AlarmSelect(filter)));
+  AlarmBind(stmt, filter);
+  int rc;
+  while ((rc = stmt.Step()) == SQLITE_ROW) fn(AlarmFromRow(stmt));
+  if (rc != SQLITE_DONE) return stmt.Error(rc, "list alarms");
+  return Status::OK();
+}
+
 // ---- test hooks.
 
 Status CreateSqliteAtVersionForTesting(const std::string& path, int32_t version) {
@@ -1686,6 +2114,8 @@ Status CreateSqliteAtVersionForTesting(const std::string& path, int32_t version)
                  "configure"));
   return MigrateTo(*conn, path, version, LogDirOf(path));
 }
+
+std::string ListAlarmsSqlForTesting(const AlarmFilter& filter) { return AlarmSelect(filter); }
 
 Status ExecSqliteForTesting(const std::string& path, std::string_view sql) {
   ZP_ASSIGN_OR_RETURN(std::unique_ptr<Conn> conn, SqliteStore::Conn::Open(path));

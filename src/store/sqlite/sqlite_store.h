@@ -102,11 +102,25 @@ class SqliteStore final : public Store {
   Status ReadEnterpriseData(std::string_view enterprise_code, std::string_view indicator,
                             const std::function<void(const model::EnterpriseDatum&)>& fn) override;
 
+  Result<int64_t> AppendEnvFrames(std::span<const EnvFrameRow> rows) override;
+  Status ReadEnvFrames(std::string_view source, int32_t cn, int64_t from_s, int64_t to_s,
+                       int64_t limit, const std::function<void(const EnvFrameRow&)>& fn) override;
+  Status PutEnvHours(std::span<const EnvHourRow> rows) override;
+  Status ReadEnvHours(std::string_view source, std::string_view pollutant, int64_t from_s,
+                      int64_t to_s, const std::function<void(const EnvHourRow&)>& fn) override;
+  Result<int64_t> InsertAlarm(const AlarmRow& row) override;
+  Status UpdateAlarm(const AlarmRow& row) override;
+  Result<std::optional<AlarmRow>> GetAlarm(int64_t id) override;
+  Status ListAlarms(const AlarmFilter& filter,
+                    const std::function<void(const AlarmRow&)>& fn) override;
+
   int64_t DiskBytes() override;
 
   // Tests: the first column of the first row of `sql` run on the write connection, as text
   // ("" when there is no row).
   Result<std::string> QueryForTesting(std::string_view sql);
+  // Tests: the details of EXPLAIN QUERY PLAN for `sql` (its parameters unbound), joined by "; ".
+  Result<std::string> QueryPlanForTesting(std::string_view sql);
   // Tests: start a new log segment once the open one holds more than `bytes`.
   void SetLogSegmentBytesForTesting(int64_t bytes);
 
@@ -135,6 +149,8 @@ class SqliteStore final : public Store {
 // Tests: creates a new database file at `path` holding schema `version` (1..kSchemaVersion)
 // exactly as the build that introduced that version wrote it.
 Status CreateSqliteAtVersionForTesting(const std::string& path, int32_t version);
+// Tests: the statement ListAlarms runs for `filter`.
+std::string ListAlarmsSqlForTesting(const AlarmFilter& filter);
 // Tests: runs `sql` (one or more statements) on the file at `path` with a plain connection.
 Status ExecSqliteForTesting(const std::string& path, std::string_view sql);
 
