@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds zeropark and runs every test: unit and conformance tests (ctest) in build/
-# (RelWithDebInfo), the same under AddressSanitizer + UndefinedBehaviorSanitizer in build-asan/,
+# (RelWithDebInfo), the same under AddressSanitizer + UndefinedBehaviorSanitizer in build-asan/
+# (without the zeropark executable and its CLI test unless --slow),
 # then the end-to-end tests (tests/integration/*_test.py) against build/apps/zeropark/zeropark,
 # then builds the dashboard (scripts/web.sh) and runs its browser tests (tests/browser/run.mjs:
 # Debian's chromium driven by playwright-core against `zeropark demo`; screenshots in
@@ -43,7 +44,10 @@ failed=()
 # --- 1. RelWithDebInfo build and its tests. An existing build/ keeps its build type.
 stamp "configure + build build/"
 CONF=(-DZP_BUILD_TESTS=ON -DZP_BUILD_BENCHMARKS="$BENCH")
-[[ -f build/CMakeCache.txt ]] || CONF+=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
+# -g1 (line tables: stack traces keep file and line) instead of -g: full debug info costs a good
+# part of the compile and link time on 2 cores and no test needs it.
+[[ -f build/CMakeCache.txt ]] || CONF+=(-DCMAKE_BUILD_TYPE=RelWithDebInfo
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG")
 cmake -S . -B build -G Ninja "${CONF[@]}" >/dev/null
 cmake --build build -j"$JOBS"
 stamp "ctest build/"
@@ -54,8 +58,12 @@ if [[ $ASAN == 1 ]]; then
   stamp "configure + build build-asan/ (ASan + UBSan)"
   # -O1 -g1 with assertions on: the sanitizers need no more, and it compiles in about half the
   # time of -O2 -g (keeps the default test run well under 20 minutes on 2 cores).
+  # The zeropark executable (and its CLI test) only with --slow, whose integration tests run it
+  # under the sanitizers: the unit tests are what this tree is for.
+  APP=OFF
+  [[ $SLOW == 1 ]] && APP=ON
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" \
-    -DZP_SANITIZE=ON -DZP_BUILD_TESTS=ON -DZP_BUILD_BENCHMARKS=OFF >/dev/null
+    -DZP_SANITIZE=ON -DZP_BUILD_TESTS=ON -DZP_BUILD_BENCHMARKS=OFF -DZP_BUILD_APP="$APP" >/dev/null
   cmake --build build-asan -j"$JOBS"
   stamp "ctest build-asan/"
   ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1" \

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -54,6 +55,17 @@ Result<std::unique_ptr<engine::Engine>> OpenEngine(const std::string& db, bool b
   Result<std::unique_ptr<engine::Engine>> engine = engine::Engine::Open(std::move(*store), options);
   if (!engine.ok()) return engine.error().WithContext(fmt::format("opening {}", db));
   return engine;
+}
+
+Result<std::unique_ptr<engine::Engine>> OpenExistingEngine(const std::string& db) {
+  if (!db.starts_with("memory:")) {
+    const std::string path = db.starts_with("sqlite:") ? db.substr(7) : db;
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) {
+      return NotFoundError(fmt::format("no database at {} / 数据库不存在", path));
+    }
+  }
+  return OpenEngine(db, false);
 }
 
 void AddDbOption(CLI::App* app, std::string* db, const char* default_db) {

@@ -24,6 +24,9 @@ inline constexpr const char* kDefaultDemoDb = "./zeropark-demo.zpdb";
 
 // Opens the engine on a database path or store URL ("memory:", "sqlite:PATH", PATH).
 Result<std::unique_ptr<engine::Engine>> OpenEngine(const std::string& db, bool background);
+// Opens an existing database only (no background thread): a mistyped path must not create an
+// empty park. NotFound names the path.
+Result<std::unique_ptr<engine::Engine>> OpenExistingEngine(const std::string& db);
 
 // Adds `--db PATH` to a subcommand.
 void AddDbOption(CLI::App* app, std::string* db, const char* default_db = kDefaultDb);

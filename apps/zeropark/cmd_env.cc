@@ -28,18 +28,6 @@
 namespace zp::cli {
 namespace {
 
-// An existing database only: a mistyped path must not create an empty park.
-Result<std::unique_ptr<engine::Engine>> OpenExisting(const std::string& db) {
-  if (!db.starts_with("memory:")) {
-    const std::string path = db.starts_with("sqlite:") ? db.substr(7) : db;
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) {
-      return NotFoundError(fmt::format("no database at {} / 数据库不存在", path));
-    }
-  }
-  return OpenEngine(db, false);
-}
-
 // The stored registry; empty when none is stored.
 Result<environment::SourceRegistry> StoredSources(engine::Engine& engine, bool* stored) {
   ZP_ASSIGN_OR_RETURN(std::optional<std::string> text,
@@ -117,7 +105,7 @@ Result<FleetSource> LoadFleet(const SimArgs& a) {
     f.origin = a.fleet_file;
     return f;
   }
-  auto engine = OpenExisting(a.db);
+  auto engine = OpenExistingEngine(a.db);
   if (!engine.ok()) {
     return engine.status().WithContext(
         "(a running server holds its database: use --fleet with a file from --print-fleet / "
@@ -264,7 +252,7 @@ Result<std::string> ReadInput(const std::string& file) {
 }
 
 int RunShow(const SourcesArgs& a) {
-  auto engine = OpenExisting(a.db);
+  auto engine = OpenExistingEngine(a.db);
   if (!engine.ok()) return Fail(engine.status());
   bool stored = false;
   Result<environment::SourceRegistry> r = StoredSources(**engine, &stored);
@@ -306,7 +294,7 @@ int RunShow(const SourcesArgs& a) {
 }
 
 int RunExport(const SourcesArgs& a) {
-  auto engine = OpenExisting(a.db);
+  auto engine = OpenExistingEngine(a.db);
   if (!engine.ok()) return Fail(engine.status());
   Result<environment::SourceRegistry> r = StoredSources(**engine, nullptr);
   if (!r.ok()) return Fail(r.status());
@@ -346,7 +334,7 @@ std::string Counts(const environment::SourceRegistry& r) {
 }
 
 int RunValidate(const SourcesArgs& a) {
-  auto engine = OpenExisting(a.db);
+  auto engine = OpenExistingEngine(a.db);
   if (!engine.ok()) return Fail(engine.status());
   Result<environment::SourceRegistry> previous = StoredSources(**engine, nullptr);
   if (!previous.ok()) return Fail(previous.status());
@@ -357,7 +345,7 @@ int RunValidate(const SourcesArgs& a) {
 }
 
 int RunImport(const SourcesArgs& a) {
-  auto engine = OpenExisting(a.db);
+  auto engine = OpenExistingEngine(a.db);
   if (!engine.ok()) return Fail(engine.status());
   Result<environment::SourceRegistry> previous = StoredSources(**engine, nullptr);
   if (!previous.ok()) return Fail(previous.status());

@@ -24,26 +24,10 @@ struct GreenArgs {
   std::string format = "text";
 };
 
-// An existing database only: a mistyped path must not create an empty park.
-Result<std::unique_ptr<engine::Engine>> OpenExistingEngine(const std::string& db) {
-  if (!db.starts_with("memory:")) {
-    const std::string path = db.starts_with("sqlite:") ? db.substr(7) : db;
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) {
-      return NotFoundError(fmt::format("no database at {} / 数据库不存在", path));
-    }
-  }
-  return OpenEngine(db, false);
-}
-
 std::string Join(const std::vector<std::string>& v) {
   std::string s;
   for (const std::string& x : v) s += (s.empty() ? "" : " ") + x;
   return s;
-}
-
-std::string MonthText(int32_t month) {
-  return fmt::format("{:04d}-{:02d}", MonthIndexYear(month), MonthIndexMonth(month));
 }
 
 int RunShow(const GreenArgs& a) {

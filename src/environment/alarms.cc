@@ -175,20 +175,23 @@ Status AlarmBook::Persist() {
   return first;
 }
 
-Result<store::AlarmRow> AlarmBook::Acknowledge(int64_t id, std::string_view user, int64_t now_s) {
-  std::lock_guard<std::mutex> write(write_mu_);
-  store::AlarmRow row;
+Result<store::AlarmRow> AlarmBook::ActiveCopy(int64_t id, std::string_view why_en,
+                                              std::string_view why_zh) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto key = active_ids_.find(id);
-    if (key != active_ids_.end()) row = active_.find(key->second)->second;
+    if (key != active_ids_.end()) return active_.find(key->second)->second;
   }
-  if (row.id == 0) {
-    ZP_ASSIGN_OR_RETURN(std::optional<store::AlarmRow> stored, store_.GetAlarm(id));
-    if (!stored) return NotFoundError(fmt::format("no alarm {} / 报警 {} 不存在", id, id));
-    return FailedPreconditionError(
-        fmt::format("alarm {} is {}, not open / 报警 {} 不是待处理状态", id, stored->state, id));
-  }
+  ZP_ASSIGN_OR_RETURN(std::optional<store::AlarmRow> stored, store_.GetAlarm(id));
+  if (!stored) return NotFoundError(fmt::format("no alarm {} / 报警 {} 不存在", id, id));
+  return FailedPreconditionError(fmt::format("alarm {} is {} / 报警 {} {}", id,
+                                             fmt::format(fmt::runtime(why_en), stored->state), id,
+                                             why_zh));
+}
+
+Result<store::AlarmRow> AlarmBook::Acknowledge(int64_t id, std::string_view user, int64_t now_s) {
+  std::lock_guard<std::mutex> write(write_mu_);
+  ZP_ASSIGN_OR_RETURN(store::AlarmRow row, ActiveCopy(id, "{}, not open", "不是待处理状态"));
   if (row.state != kAlarmOpen) {
     return FailedPreconditionError(
         fmt::format("alarm {} is {}, not open / 报警 {} 已确认", id, row.state, id));
@@ -219,18 +222,7 @@ Result<store::AlarmRow> AlarmBook::Close(int64_t id, std::string_view user, std:
                     id, kMaxNoteChars, kMaxNoteChars));
   }
   std::lock_guard<std::mutex> write(write_mu_);
-  store::AlarmRow row;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto key = active_ids_.find(id);
-    if (key != active_ids_.end()) row = active_.find(key->second)->second;
-  }
-  if (row.id == 0) {
-    ZP_ASSIGN_OR_RETURN(std::optional<store::AlarmRow> stored, store_.GetAlarm(id));
-    if (!stored) return NotFoundError(fmt::format("no alarm {} / 报警 {} 不存在", id, id));
-    return FailedPreconditionError(
-        fmt::format("alarm {} is already {} / 报警 {} 已关闭", id, stored->state, id));
-  }
+  ZP_ASSIGN_OR_RETURN(store::AlarmRow row, ActiveCopy(id, "already {}", "已关闭"));
   row.state = std::string(kAlarmClosed);
   row.closed_by = std::string(user);
   row.closed_s = now_s;

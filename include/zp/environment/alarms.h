@@ -108,6 +108,9 @@ class AlarmBook {
   explicit AlarmBook(store::Store& store);
   // Bumps the version, keeps `row` in the ring of changes and wakes the waiters. mu_ held.
   void NoteChange(const store::AlarmRow& row);
+  // A copy of active alarm `id` (write_mu_ held): NotFound when there is no such alarm,
+  // FailedPrecondition ("alarm <id> is " + why_en with {} = its state) when it is closed.
+  Result<store::AlarmRow> ActiveCopy(int64_t id, std::string_view why_en, std::string_view why_zh);
 
   store::Store& store_;
   // Serialises the store writes of alarms so they reach it in the order their rows were copied.
