@@ -670,6 +670,9 @@ m = re.search(r"sent (\d+) frames .*replies (\d+), refused (\d+), timeouts (\d+)
 assert m, "no summary"
 sent, replies, refused, timeouts = map(int, m.groups())
 assert sent > 4 * 900 // 60 and replies == sent and refused == 0 and timeouts == 0, m.groups()'
+  # Another server on the same HJ 212 port: refused with a hint.
+  expect_fail "serve on a taken HJ 212 port" "$ZP" serve --db "$DB" --port 0 --hj212-port "$HJ_PORT"
+  contains "serve on a taken HJ 212 port" "$ERR" "--hj212-port 0"
 fi
 kill -TERM "$SERVER_PID"
 wait "$SERVER_PID"

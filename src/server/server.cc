@@ -197,7 +197,10 @@ Result<std::unique_ptr<Server>> Server::Start(engine::Engine& engine, ServerOpti
     hj212.port = options.hj212_port;
     hj212.idle_timeout_s = options.hj212_idle_timeout_s;
     hj212.frame_timeout_s = options.hj212_frame_timeout_s;
-    ZP_RETURN_IF_ERROR(p->env->Listen(hj212).WithContext("HJ 212 listener / HJ 212 监听"));
+    ZP_RETURN_IF_ERROR(p->env->Listen(hj212).WithContext(fmt::format(
+        "HJ 212 listener on port {} (--hj212-port 0 takes any free port, -1 turns it off) / "
+        "HJ 212 监听端口 {} 不可用",
+        options.hj212_port, options.hj212_port)));
   }
   p->api.SetEnvironment(p->env.get());
   if (!options.web_dir.empty()) p->web.file_count();  // loads the dashboard, logs what it found
