@@ -130,6 +130,19 @@ Result<std::string> ReadFile(const std::string& path) {
   return text.str();
 }
 
+int WriteOutput(const std::string& path, std::string_view text) {
+  if (path.empty()) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return 0;
+  }
+  std::ofstream f(path, std::ios::binary);
+  f << text;
+  f.close();
+  if (!f) return Fail(fmt::format("cannot write {} / 无法写入", path));
+  fmt::print("wrote {} / 已写入\n", path);
+  return 0;
+}
+
 std::string Num(double v) { return fmt::format("{}", v); }
 
 bool StderrIsTerminal() { return isatty(STDERR_FILENO) != 0; }

@@ -37,6 +37,9 @@ int Fail(std::string_view message);
 
 // The whole file as bytes; NotFound naming the path when it cannot be read.
 Result<std::string> ReadFile(const std::string& path);
+// Writes `text` to stdout when `path` is empty, else to the file (then says so); returns the
+// exit code.
+int WriteOutput(const std::string& path, std::string_view text);
 
 // Prints rows as an aligned table (CJK characters count two columns) or as CSV.
 void PrintTable(const std::vector<std::string>& header,

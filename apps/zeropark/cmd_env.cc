@@ -10,7 +10,6 @@
 #include <csignal>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <iterator>
 #include <nlohmann/json.hpp>
@@ -299,16 +298,7 @@ int RunExport(const SourcesArgs& a) {
   Result<environment::SourceRegistry> r = StoredSources(**engine, nullptr);
   if (!r.ok()) return Fail(r.status());
   const std::string text = environment::SourcesToJson(*r, a.with_secrets) + "\n";
-  if (a.out.empty() || a.out == "-") {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    return 0;
-  }
-  std::ofstream f(a.out, std::ios::binary);
-  f << text;
-  f.close();
-  if (!f) return Fail(fmt::format("cannot write {} / 无法写入", a.out));
-  fmt::print("wrote {} / 已写入\n", a.out);
-  return 0;
+  return WriteOutput(a.out == "-" ? "" : a.out, text);
 }
 
 // Parses the input (passwords left out keep the stored hashes) and validates it against the park.

@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -89,16 +88,7 @@ int RunExport(const GreenArgs& a) {
   Result<green::Supply> supply = green::LoadSupply(**engine);
   if (!supply.ok()) return Fail(supply.status());
   const std::string text = green::SupplyToJson(*supply, 2) + "\n";
-  if (a.out.empty()) {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    return 0;
-  }
-  std::ofstream f(a.out, std::ios::binary);
-  f << text;
-  f.close();
-  if (!f) return Fail(fmt::format("cannot write {} / 无法写入", a.out));
-  fmt::print("wrote {} / 已写入\n", a.out);
-  return 0;
+  return WriteOutput(a.out, text);
 }
 
 // Parses the file and validates it against the database's registry.
